@@ -1,0 +1,61 @@
+//! The Admin API: `/v1_1/{cloud}/…` with HTTP basic auth (api_key:api_secret).
+//! Parameters come from the query string and from JSON, urlencoded or multipart bodies alike.
+
+mod folders;
+mod misc;
+mod presets;
+mod resources;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::AUTHORIZATION;
+
+use super::ApiError;
+use super::extract::read_params;
+use crate::params::Params;
+use crate::service::Kino;
+
+pub fn routes() -> Router<Kino> {
+    Router::new()
+        .merge(resources::routes())
+        .merge(folders::routes())
+        .merge(presets::routes())
+        .merge(misc::routes())
+}
+
+/// Checks basic auth for `cloud`, then reads the call's parameters.
+async fn authorized(kino: &Kino, cloud: &str, request: Request) -> Result<Params, ApiError> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    kino.authorize_admin(cloud, header.as_deref())?;
+    read_params(kino, request).await
+}
+
+/// Opaque cursors: base64url of a position, so clients cannot mistake them for data.
+fn encode_cursor(position: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::bad_input(format!("Invalid next_cursor {cursor:?}")))
+}
+
+/// `max_results` within 1..=500 (default `default`).
+fn max_results(params: &Params, default: u32) -> Result<u32, ApiError> {
+    match params.u64("max_results")? {
+        None => Ok(default),
+        Some(n) if (1..=500).contains(&n) => Ok(n as u32),
+        Some(n) => Err(ApiError::bad_input(format!(
+            "Invalid max_results {n}: must be between 1 and 500"
+        ))),
+    }
+}

@@ -1,0 +1,254 @@
+//! Delivery: `GET|HEAD /{cloud}/{rt}/{type}/[s--sig--/][v{n}/]{public_id}.{ext}` serves
+//! originals with Range (206/416), ETag/If-None-Match and Last-Modified/If-Modified-Since
+//! (304), and long caching for versioned URLs. Errors carry `X-Cld-Error`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio_util::io::ReaderStream;
+
+use super::ApiError;
+use crate::catalog::Asset;
+use crate::service::Kino;
+use crate::signing::verify_url;
+use crate::url::{DeliveryPath, DeliveryType, ParseError, parse_delivery_path};
+
+pub fn routes() -> Router<Kino> {
+    Router::new().route("/{cloud}/{rt}/{dt}/{*rest}", get(deliver))
+}
+
+async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
+    match serve(&kino, request.uri().path(), request.headers()).await {
+        Ok(response) => response,
+        Err(e) => e.delivery().into_response(),
+    }
+}
+
+async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let path = parse_delivery_path(raw_path)?;
+    if path.cloud != kino.account.cloud_name {
+        return Err(ApiError::not_found(format!("Unknown customer {}", path.cloud)));
+    }
+    check_access(kino, &path)?;
+    if !path.transformations.is_empty() {
+        return Err(ParseError::TransformationsUnsupported(path.transformations.join("/")).into());
+    }
+    let asset = kino
+        .catalog
+        .find_asset(&path.cloud, path.resource_type, path.delivery_type, &path.public_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
+    if let Some(ext) = &path.extension {
+        if !same_format(ext, &asset.format) {
+            return Err(ApiError::bad_input(format!(
+                "Format conversion is not supported yet: {} is stored as {}, asked for {ext}",
+                asset.public_id, asset.format
+            )));
+        }
+    }
+    respond(kino, &asset, &path, headers).await
+}
+
+/// `private` originals and everything `authenticated` need a valid `s--…--` signature.
+fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
+    if path.delivery_type == DeliveryType::Upload {
+        return Ok(());
+    }
+    let secret = kino.account.api_secret.expose();
+    match &path.signature {
+        Some(sig) if verify_url(&path.signed_text, sig, secret) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            crate::error::ErrorKind::Unauthorized,
+            "Invalid signature in the URL",
+        )),
+        None => Err(ApiError::new(
+            crate::error::ErrorKind::Unauthorized,
+            format!("{} resource requires a signed URL", capitalized(path.delivery_type.as_str())),
+        )),
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn same_format(asked: &str, stored: &str) -> bool {
+    let norm = |f: &str| match f {
+        "jpeg" | "jpe" => "jpg".to_string(),
+        "tif" => "tiff".to_string(),
+        other => other.to_string(),
+    };
+    norm(asked) == norm(stored)
+}
+
+/// MIME type by extension (the player's table, reference H.3).
+pub fn content_type(format: &str) -> &'static str {
+    match format {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "bmp" => "image/bmp",
+        "tiff" | "tif" => "image/tiff",
+        "ico" => "image/x-icon",
+        "svg" => "image/svg+xml",
+        "mp4" | "mov" | "m4v" => "video/mp4",
+        "webm" => "video/webm",
+        "ogv" | "opus" => "video/ogg",
+        "mkv" => "video/x-matroska",
+        "ts" => "video/mp2t",
+        "m3u8" => "application/x-mpegURL",
+        "mpd" => "application/dash+xml",
+        "m4a" => "audio/mp4",
+        "mp3" => "audio/mpeg",
+        "aac" => "audio/aac",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "wav" => "audio/wav",
+        "vtt" => "text/vtt",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A single byte range of a `Range` header, resolved against `len`.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsk {
+    Whole,
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+fn parse_range(header: Option<&str>, len: u64) -> RangeAsk {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return RangeAsk::Whole;
+    };
+    if spec.contains(',') {
+        return RangeAsk::Whole; // Multiple ranges: serving the whole body is allowed.
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeAsk::Whole;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(start), Some(end)) if start <= end => Some((start, end.min(len.saturating_sub(1)))),
+        (Some(start), None) if b.is_empty() => Some((start, len.saturating_sub(1))),
+        (None, Some(suffix)) if a.is_empty() && suffix > 0 => {
+            Some((len.saturating_sub(suffix), len.saturating_sub(1)))
+        }
+        _ => return RangeAsk::Whole,
+    };
+    match range {
+        Some((start, end)) if start < len && start <= end => RangeAsk::Part(start, end),
+        _ => RangeAsk::Unsatisfiable,
+    }
+}
+
+async fn respond(
+    kino: &Kino,
+    asset: &Asset,
+    path: &DeliveryPath,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", asset.etag);
+    let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(asset.version.max(0) as u64);
+    let immutable = path.version == Some(asset.version);
+    let mut out = HeaderMap::new();
+    let format = if asset.format.is_empty() {
+        asset.public_id.rsplit_once('.').map_or("", |(_, e)| e).to_ascii_lowercase()
+    } else {
+        asset.format.clone()
+    };
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    set(&mut out, header::CONTENT_TYPE, content_type(&format));
+    set(&mut out, header::ETAG, &etag);
+    set(&mut out, header::LAST_MODIFIED, &httpdate::fmt_http_date(modified));
+    set(&mut out, header::ACCEPT_RANGES, "bytes");
+    set(&mut out, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    let cache = if immutable { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+    set(&mut out, header::CACHE_CONTROL, cache);
+
+    if not_modified(headers, &etag, modified) {
+        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+    let len = asset.bytes.max(0) as u64;
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    // A Range with a stale If-Range validator gets the whole (new) body.
+    let range_header = match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+        Some(validator) if validator != etag => None,
+        _ => range_header,
+    };
+    let (status, range) = match parse_range(range_header, len) {
+        RangeAsk::Whole => (StatusCode::OK, None),
+        RangeAsk::Part(start, end) => {
+            set(&mut out, header::CONTENT_RANGE, &format!("bytes {start}-{end}/{len}"));
+            (StatusCode::PARTIAL_CONTENT, Some(start..end + 1))
+        }
+        RangeAsk::Unsatisfiable => {
+            set(&mut out, header::CONTENT_RANGE, &format!("bytes */{len}"));
+            let mut e = ApiError::new(
+                crate::error::ErrorKind::BadInput,
+                format!("Range not satisfiable: the resource has {len} bytes"),
+            )
+            .delivery()
+            .into_response();
+            *e.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            e.headers_mut().extend(out);
+            return Ok(e);
+        }
+    };
+    let body_len = range.as_ref().map_or(len, |r| r.end - r.start);
+    set(&mut out, header::CONTENT_LENGTH, &body_len.to_string());
+    let reader = kino.store.read(&asset.blob_key, range).await?;
+    let body = Body::from_stream(ReaderStream::with_capacity(reader, 256 * 1024));
+    Ok((status, out, body).into_response())
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> bool {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').any(|t| {
+            let t = t.trim();
+            t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
+        });
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| modified <= since)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let cases = [
+            (None, RangeAsk::Whole),
+            (Some("bytes=0-9"), RangeAsk::Part(0, 9)),
+            (Some("bytes=90-"), RangeAsk::Part(90, 99)),
+            (Some("bytes=-10"), RangeAsk::Part(90, 99)),
+            (Some("bytes=50-500"), RangeAsk::Part(50, 99)),
+            (Some("bytes=100-"), RangeAsk::Unsatisfiable),
+            (Some("bytes=200-300"), RangeAsk::Unsatisfiable),
+            (Some("bytes=5-1"), RangeAsk::Whole),
+            (Some("bytes=0-1,5-6"), RangeAsk::Whole),
+            (Some("items=0-1"), RangeAsk::Whole),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(parse_range(header, 100), expected, "{header:?}");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Wire JSON for resources, built from catalog types (which know nothing of the wire).
+//! Field names and types follow the reference (§5.5, §7.3, Appendix Q): `video.bit_rate` is a
+//! string, `audio` is `{}` without a track, `created_at` is ISO-8601 with `Z`.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::Asset;
+use crate::engine::MediaKind;
+use crate::service::Kino;
+use crate::signing::{Algorithm, url_signature};
+use crate::url::{DeliveryType, ResourceType};
+
+/// Characters the Python SDK leaves unescaped in public ids: `A-Za-z0-9_.-/:`.
+const PUBLIC_ID_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'/')
+    .remove(b':');
+
+/// The delivery path of an asset's original, as the SDKs would build it.
+pub fn delivery_path(asset: &Asset, secret: &str) -> String {
+    let mut file = utf8_percent_encode(&asset.public_id, PUBLIC_ID_ESCAPE).to_string();
+    if asset.resource_type != ResourceType::Raw && !asset.format.is_empty() {
+        file = format!("{file}.{}", asset.format);
+    }
+    let signature = match asset.delivery_type {
+        DeliveryType::Authenticated => {
+            format!("s--{}--/", url_signature(&file, secret, Algorithm::Sha1, false))
+        }
+        DeliveryType::Upload | DeliveryType::Private => String::new(),
+    };
+    format!(
+        "/{}/{}/{}/{signature}v{}/{file}",
+        asset.cloud, asset.resource_type, asset.delivery_type, asset.version
+    )
+}
+
+fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Fields every resource rendering shares (list items, details, upload responses).
+fn base(kino: &Kino, asset: &Asset) -> Map<String, Value> {
+    let path = delivery_path(asset, kino.account.api_secret.expose());
+    let mut m = Map::new();
+    m.insert("asset_id".into(), json!(asset.asset_id));
+    m.insert("public_id".into(), json!(asset.public_id));
+    if !asset.format.is_empty() {
+        m.insert("format".into(), json!(asset.format));
+    }
+    m.insert("version".into(), json!(asset.version));
+    m.insert("resource_type".into(), json!(asset.resource_type.as_str()));
+    m.insert("type".into(), json!(asset.delivery_type.as_str()));
+    m.insert("created_at".into(), json!(iso(&asset.created_at)));
+    m.insert("bytes".into(), json!(asset.bytes));
+    if let (Some(w), Some(h)) = (asset.width, asset.height) {
+        m.insert("width".into(), json!(w));
+        m.insert("height".into(), json!(h));
+    }
+    m.insert("asset_folder".into(), json!(asset.folder()));
+    m.insert("folder".into(), json!(asset.folder()));
+    m.insert("display_name".into(), json!(asset.display_name()));
+    m.insert("url".into(), json!(format!("{}{path}", kino.public_url)));
+    m.insert("secure_url".into(), json!(format!("{}{path}", kino.secure_url)));
+    if let Some(media) = &asset.media {
+        if media.kind != MediaKind::Image {
+            if let Some(d) = media.duration {
+                m.insert("duration".into(), json!(d));
+            }
+        }
+    }
+    m
+}
+
+fn context_value(asset: &Asset) -> Value {
+    if asset.context.is_empty() {
+        json!({})
+    } else {
+        json!({"custom": asset.context})
+    }
+}
+
+/// Video and audio facts (§5.5).
+fn media_fields(m: &mut Map<String, Value>, asset: &Asset) {
+    let Some(media) = &asset.media else {
+        return;
+    };
+    if media.kind == MediaKind::Image {
+        m.insert("pages".into(), json!(media.pages));
+        return;
+    }
+    m.insert("pages".into(), json!(0));
+    m.insert("is_audio".into(), json!(media.kind == MediaKind::Audio));
+    m.insert("rotation".into(), json!(media.rotation));
+    if let Some(rate) = media.frame_rate {
+        m.insert("frame_rate".into(), json!(rate));
+    }
+    if let Some(rate) = media.bit_rate {
+        m.insert("bit_rate".into(), json!(rate));
+    }
+    if let Some(n) = media.nb_frames {
+        m.insert("nb_frames".into(), json!(n));
+    }
+    let video = match &media.video {
+        Some(v) => {
+            let mut o = Map::new();
+            o.insert("pix_format".into(), json!(v.pix_format));
+            o.insert("codec".into(), json!(v.codec));
+            o.insert("level".into(), json!(v.level));
+            if let Some(p) = &v.profile {
+                o.insert("profile".into(), json!(p));
+            }
+            if let Some(b) = v.bit_rate {
+                o.insert("bit_rate".into(), json!(b.to_string()));
+            }
+            if let Some(d) = &v.dar {
+                o.insert("dar".into(), json!(d));
+            }
+            o.insert("time_base".into(), json!(v.time_base));
+            Value::Object(o)
+        }
+        None => json!({}),
+    };
+    m.insert("video".into(), video);
+    let audio = match &media.audio {
+        Some(a) => {
+            let mut o = Map::new();
+            o.insert("codec".into(), json!(a.codec));
+            if let Some(b) = a.bit_rate {
+                o.insert("bit_rate".into(), json!(b.to_string()));
+            }
+            o.insert("frequency".into(), json!(a.frequency));
+            o.insert("channels".into(), json!(a.channels));
+            if let Some(l) = &a.channel_layout {
+                o.insert("channel_layout".into(), json!(l));
+            }
+            Value::Object(o)
+        }
+        None => json!({}),
+    };
+    m.insert("audio".into(), audio);
+}
+
+/// The response of an upload (and of rename and explicit).
+pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: bool) -> Value {
+    let mut m = base(kino, asset);
+    m.insert("version_id".into(), json!(asset.version_id));
+    m.insert(
+        "signature".into(),
+        json!(crate::signing::response_signature(
+            &asset.public_id,
+            asset.version,
+            kino.account.api_secret.expose()
+        )),
+    );
+    m.insert("tags".into(), json!(asset.tags));
+    m.insert("etag".into(), json!(asset.etag));
+    m.insert("placeholder".into(), json!(false));
+    if let Some(name) = &asset.original_filename {
+        m.insert("original_filename".into(), json!(name));
+    }
+    if !asset.context.is_empty() {
+        m.insert("context".into(), context_value(asset));
+    }
+    media_fields(&mut m, asset);
+    if asset.media.as_ref().is_some_and(|x| x.kind == MediaKind::Video) {
+        let path = delivery_path(asset, kino.account.api_secret.expose());
+        let playback = path
+            .replacen(&format!("/v{}/", asset.version), &format!("/sp_auto/v{}/", asset.version), 1);
+        let playback = match playback.rsplit_once('.') {
+            Some((stem, _)) => format!("{stem}.m3u8"),
+            None => format!("{playback}.m3u8"),
+        };
+        m.insert("playback_url".into(), json!(format!("{}{playback}", kino.secure_url)));
+    }
+    if existing {
+        m.insert("existing".into(), json!(true));
+    }
+    if overwritten {
+        m.insert("overwritten".into(), json!(true));
+    }
+    m.insert("api_key".into(), json!(kino.account.api_key));
+    Value::Object(m)
+}
+
+/// A list item; tags and context only when asked for.
+pub fn list_item(kino: &Kino, asset: &Asset, with_tags: bool, with_context: bool) -> Value {
+    let mut m = base(kino, asset);
+    if with_tags {
+        m.insert("tags".into(), json!(asset.tags));
+    }
+    if with_context && !asset.context.is_empty() {
+        m.insert("context".into(), context_value(asset));
+    }
+    Value::Object(m)
+}
+
+/// Resource details (Admin `GET /resources/{rt}/{type}/{public_id}`).
+pub fn details(kino: &Kino, asset: &Asset) -> Value {
+    let mut m = base(kino, asset);
+    m.insert("tags".into(), json!(asset.tags));
+    m.insert("context".into(), context_value(asset));
+    m.insert("etag".into(), json!(asset.etag));
+    m.insert("placeholder".into(), json!(false));
+    m.insert("status".into(), json!("active"));
+    m.insert("access_mode".into(), json!("public"));
+    m.insert("uploaded_at".into(), json!(iso(&asset.updated_at)));
+    if let Some(name) = &asset.original_filename {
+        m.insert("original_filename".into(), json!(name));
+        m.insert("filename".into(), json!(name));
+    }
+    if let (Some(w), Some(h)) = (asset.width, asset.height) {
+        m.insert("pixels".into(), json!(w * h));
+        if h > 0 {
+            m.insert("aspect_ratio".into(), json!(w as f64 / h as f64));
+        }
+    }
+    media_fields(&mut m, asset);
+    m.insert("derived".into(), json!([]));
+    m.insert("next_cursor".into(), Value::Null);
+    m.insert(
+        "last_updated".into(),
+        json!({"updated_at": iso(&asset.updated_at)}),
+    );
+    Value::Object(m)
+}

@@ -1,0 +1,70 @@
+//! The HTTP faces, one module each, with their routes next to their handlers:
+//! [`upload`] (`/v1_1/{cloud}/{rt}/upload|destroy|rename|explicit|tags|context`),
+//! [`admin`] (`/v1_1/{cloud}/resources…|tags|folders|upload_presets|ping|usage`) and
+//! [`delivery`] (`/{cloud}/{rt}/{type}/…`).
+//!
+//! Handlers are thin: parse ([`extract`]), authorize and call one service function, render
+//! ([`json`]). Every failure becomes an [`ApiError`], rendered once as
+//! `{"error":{"message":…}}` — including unknown routes, wrong methods and bad bodies.
+
+pub mod admin;
+pub mod delivery;
+mod error;
+pub mod extract;
+pub mod json;
+pub mod upload;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::service::Kino;
+
+/// The whole HTTP application.
+pub fn router(kino: Kino) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(upload::routes())
+        .merge(admin::routes())
+        .merge(delivery::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Uploads stream to the staging area under their own limits; other bodies are read
+        // with `limits.max_form_bytes` by the extractors.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(kino)
+}
+
+/// Node's SDK percent-encodes `/` inside API paths (`/resources%2Fsearch`); decode it before
+/// routing so both SDKs reach the same routes. Delivery paths are left untouched.
+pub fn normalize_api_path(mut request: Request) -> Request {
+    let path = request.uri().path();
+    if path.starts_with("/v1_1/") && (path.contains("%2F") || path.contains("%2f")) {
+        let fixed_path = path.replace("%2F", "/").replace("%2f", "/");
+        let fixed = match request.uri().query() {
+            Some(q) => format!("{fixed_path}?{q}"),
+            None => fixed_path,
+        };
+        if let Ok(uri) = fixed.parse::<Uri>() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+async fn healthz(State(kino): State<Kino>) -> Result<Response, ApiError> {
+    kino.catalog.ping().await.map_err(ApiError::from)?;
+    Ok(axum::Json(serde_json::json!({"status": "ok"})).into_response())
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("No route for {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::method_not_allowed(format!("Method {method} is not allowed on {}", uri.path()))
+}

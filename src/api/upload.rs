@@ -1,0 +1,191 @@
+//! The Upload API: `POST /v1_1/{cloud}/[{rt}/]upload`, plus `destroy`, `rename`, `explicit`,
+//! `tags` and `context`. Requests are signed (or, for uploads, use an unsigned preset).
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+use super::ApiError;
+use super::extract::{FileSource, UploadBody, read_params, read_upload};
+use super::json::upload_response;
+use crate::params::{Params, parse_context};
+use crate::service::Kino;
+use crate::service::auth::Caller;
+use crate::service::chunks::{ChunkProgress, parse_content_range};
+use crate::service::resources::TagCommand;
+use crate::service::upload::{Incoming, UploadType};
+use crate::url::{DeliveryType, ResourceType};
+
+pub fn routes() -> Router<Kino> {
+    Router::new()
+        .route("/v1_1/{cloud}/upload", post(upload_auto))
+        .route("/v1_1/{cloud}/{resource_type}/{action}", post(action))
+}
+
+async fn upload_auto(
+    State(kino): State<Kino>,
+    Path(cloud): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    upload(kino, cloud, UploadType::Auto, request).await
+}
+
+async fn action(
+    State(kino): State<Kino>,
+    Path((cloud, resource_type, action)): Path<(String, String, String)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if action == "upload" {
+        let upload_type = UploadType::parse(&resource_type).ok_or_else(|| {
+            ApiError::bad_input(format!(
+                "Invalid resource type {resource_type:?}: expected image, video, raw or auto"
+            ))
+        })?;
+        return upload(kino, cloud, upload_type, request).await;
+    }
+    let rt = ResourceType::parse(&resource_type).ok_or_else(|| {
+        ApiError::bad_input(format!("Invalid resource type {resource_type:?}: expected image, video or raw"))
+    })?;
+    let params = read_params(&kino, request).await?;
+    kino.authorize_upload(&cloud, &params, false).await?;
+    let body = match action.as_str() {
+        "destroy" => destroy(&kino, &cloud, rt, &params).await?,
+        "rename" => rename(&kino, &cloud, rt, &params).await?,
+        "explicit" => explicit(&kino, &cloud, rt, &params).await?,
+        "tags" => tags(&kino, &cloud, rt, &params).await?,
+        "context" => context(&kino, &cloud, rt, &params).await?,
+        other => {
+            return Err(ApiError::not_found(format!("Unknown Upload API method {other:?}")));
+        }
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+fn delivery_type(params: &Params, key: &str) -> Result<DeliveryType, ApiError> {
+    match params.get(key) {
+        None => Ok(DeliveryType::Upload),
+        Some(t) => DeliveryType::parse(t).ok_or_else(|| {
+            ApiError::bad_input(format!("Invalid {key} {t:?}: expected upload, private or authenticated"))
+        }),
+    }
+}
+
+fn required<'a>(params: &'a Params, key: &str) -> Result<&'a str, ApiError> {
+    params
+        .get(key)
+        .ok_or_else(|| ApiError::bad_input(format!("Missing required parameter - {key}")))
+}
+
+async fn upload(kino: Kino, cloud: String, upload_type: UploadType, request: Request) -> Result<Response, ApiError> {
+    let headers: HeaderMap = request.headers().clone();
+    let UploadBody { mut params, file } = read_upload(&kino, request, true).await?;
+    let caller = kino.authorize_upload(&cloud, &params, true).await?;
+    if let Some(name) = params.get("upload_preset").map(str::to_string) {
+        let preset = match &caller {
+            Caller::UnsignedPreset(p) => Some(p.clone()),
+            Caller::Signed => kino.catalog.preset(&cloud, &name).await?,
+        };
+        let preset = preset.ok_or_else(|| ApiError::bad_input(format!("Upload preset {name} not found")))?;
+        let mut defaults = Params::new();
+        for (k, v) in &preset.settings {
+            defaults.push(k, v.clone());
+        }
+        params.merge_defaults(&defaults);
+    }
+    let file = file.ok_or_else(|| ApiError::bad_input("Missing required parameter - file"))?;
+    let (staged, filename) = match file {
+        FileSource::Staged(staged, name) => (staged, name),
+        FileSource::Text(text) if text.starts_with("data:") => (kino.stage_data_uri(&text).await?, None),
+        FileSource::Text(text) => {
+            let name = ::url::Url::parse(&text)
+                .ok()
+                .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
+                .filter(|s| !s.is_empty());
+            (kino.fetch_remote(&text).await?, name)
+        }
+    };
+
+    let chunk_id = headers.get("x-unique-upload-id").and_then(|v| v.to_str().ok());
+    let chunk_range = headers.get("content-range").and_then(|v| v.to_str().ok());
+    let staged = match (chunk_id, chunk_range) {
+        (Some(id), Some(range)) => {
+            let range = parse_content_range(range)?;
+            match kino.receive_chunk(&cloud, id, range, staged).await? {
+                ChunkProgress::Partial { bytes } => {
+                    let mut body = json!({"done": false, "bytes": bytes});
+                    if let Some(pid) = params.get("public_id") {
+                        body["public_id"] = json!(pid);
+                    }
+                    return Ok(axum::Json(body).into_response());
+                }
+                ChunkProgress::Complete(file) => file,
+            }
+        }
+        _ => staged,
+    };
+    let uploaded = kino
+        .ingest(&cloud, upload_type, &caller, &params, Incoming { file: staged, filename })
+        .await?;
+    let body = upload_response(&kino, &uploaded.asset, uploaded.existing, uploaded.overwritten);
+    Ok(axum::Json(body).into_response())
+}
+
+async fn destroy(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+    let public_id = required(params, "public_id")?;
+    let found = kino.destroy(cloud, rt, delivery_type(params, "type")?, public_id).await?;
+    Ok(json!({"result": if found { "ok" } else { "not found" }}))
+}
+
+async fn rename(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+    let from = required(params, "from_public_id")?;
+    let to = required(params, "to_public_id")?;
+    let from_type = delivery_type(params, "type")?;
+    let to_type = match params.get("to_type") {
+        Some(_) => delivery_type(params, "to_type")?,
+        None => from_type,
+    };
+    let overwrite = params.bool("overwrite")?.unwrap_or(false);
+    let asset = kino.rename(cloud, rt, (from_type, from), (to_type, to), overwrite).await?;
+    Ok(upload_response(kino, &asset, false, false))
+}
+
+async fn explicit(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+    let public_id = required(params, "public_id")?;
+    let dt = delivery_type(params, "type")?;
+    let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    if params.contains("tags") {
+        kino.tag_assets(cloud, rt, dt, &[public_id.to_string()], TagCommand::Replace, &params.list("tags")).await?;
+    }
+    if let Some(raw) = params.get("context") {
+        let context = parse_context(raw)?;
+        kino.catalog.set_context(&asset, &context).await?;
+    }
+    let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    Ok(upload_response(kino, &asset, false, false))
+}
+
+async fn tags(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+    let command = TagCommand::parse(params.get("command").unwrap_or("add"))?;
+    let mut tags = params.list("tag");
+    tags.extend(params.list("tags"));
+    let ids = params.values("public_ids");
+    let done = kino.tag_assets(cloud, rt, delivery_type(params, "type")?, &ids, command, &tags).await?;
+    Ok(json!({"public_ids": done}))
+}
+
+async fn context(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+    let ids = params.values("public_ids");
+    let dt = delivery_type(params, "type")?;
+    let done = match params.get("command").unwrap_or("add") {
+        "add" => {
+            let context = parse_context(required(params, "context")?)?;
+            kino.context_assets(cloud, rt, dt, &ids, Some(&context)).await?
+        }
+        "remove_all" => kino.context_assets(cloud, rt, dt, &ids, None).await?,
+        other => return Err(ApiError::bad_input(format!("Invalid command {other:?}: expected add or remove_all"))),
+    };
+    Ok(json!({"public_ids": done}))
+}

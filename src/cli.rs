@@ -1,0 +1,126 @@
+//! The command line: `kino serve` and `kino config print`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::account::Account;
+use crate::config::Config;
+use crate::startup::{App, shutdown_signal};
+
+#[derive(Debug, Parser)]
+#[command(name = "kino", version, about = "A self-hosted, video-first media server speaking Cloudinary's APIs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Upload, Admin and delivery APIs.
+    Serve(ServeArgs),
+    /// Inspect the effective configuration.
+    Config(ConfigArgs),
+}
+
+/// Settings given on the command line win over `kino.toml` and `KINO_*` variables.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Config file (default: ./kino.toml when it exists).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Directory for the catalog, blobs and staging files.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Catalog URL (sqlite://PATH).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Blob store URL (file://DIR).
+    #[arg(long)]
+    pub storage: Option<String>,
+    /// Base URL used in `url`/`secure_url` of responses.
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration as TOML (secrets redacted).
+    Print,
+}
+
+fn effective_config(args: &ServeArgs) -> Result<Config, String> {
+    let default_file = PathBuf::from("kino.toml");
+    let file = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => default_file.exists().then_some(default_file),
+    };
+    let mut config = Config::load(file.as_deref(), std::env::vars())?;
+    if let Some(v) = &args.listen {
+        config.listen = v.clone();
+    }
+    if let Some(v) = &args.data_dir {
+        config.data_dir = v.clone();
+    }
+    if let Some(v) = &args.database_url {
+        config.database_url = Some(v.clone());
+    }
+    if let Some(v) = &args.storage {
+        config.storage = Some(v.clone());
+    }
+    if let Some(v) = &args.public_url {
+        config.public_url = Some(v.clone());
+    }
+    let problems = config.validate();
+    if !problems.is_empty() {
+        return Err(format!("invalid configuration:\n  - {}", problems.join("\n  - ")));
+    }
+    Ok(config)
+}
+
+fn account(config: &Config) -> Result<Account, String> {
+    match std::env::var("CLOUDINARY_URL") {
+        Ok(url) if !url.trim().is_empty() => Account::from_cloudinary_url(url.trim()),
+        _ => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+            Account::load_or_generate(&config.data_dir)
+        }
+    }
+}
+
+/// `kino serve`: prints the SDK line and the address on stdout, then serves until SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = effective_config(&args)?;
+    let account = account(&config)?;
+    let cloudinary_url = account.cloudinary_url();
+    let app = App::build(config, account).await?;
+    println!("CLOUDINARY_URL={cloudinary_url}");
+    println!("kino listening on http://{}", app.address());
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// `kino config print`.
+pub fn config(args: ConfigArgs) -> Result<(), String> {
+    match args.action {
+        ConfigAction::Print => {
+            let config = effective_config(&args.serve)?;
+            let text = toml::to_string_pretty(&config).map_err(|e| e.to_string())?;
+            println!("{text}");
+            let source = if std::env::var("CLOUDINARY_URL").is_ok() { "CLOUDINARY_URL" } else { "data_dir/account.json" };
+            println!("# account: from {source} (secret not shown)");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Settings, layered: built-in defaults → optional `kino.toml` → `KINO_*` environment → CLI flags.
+//!
+//! Zero configuration must work (SQLite and blobs under `./data`). [`Config::validate`] reports
+//! every problem at once so a user fixes a config file in one go, not one error per start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole effective configuration of one `kino serve` process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds; port 0 picks a free port (tests).
+    pub listen: String,
+    /// Where the embedded catalog, the local blob store and staging files live.
+    pub data_dir: PathBuf,
+    /// Catalog location; default `sqlite://{data_dir}/kino.db`.
+    pub database_url: Option<String>,
+    /// Blob store location; default `file://{data_dir}/blobs`.
+    pub storage: Option<String>,
+    /// Base URL put into `url`/`secure_url` of responses; default `http://{bound address}`.
+    pub public_url: Option<String>,
+    /// Size and time limits.
+    pub limits: Limits,
+}
+
+/// Limits that protect the server from absurd input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest image upload, in bytes.
+    pub max_image_bytes: u64,
+    /// Largest video or audio upload, in bytes.
+    pub max_video_bytes: u64,
+    /// Largest raw upload, in bytes.
+    pub max_raw_bytes: u64,
+    /// Seconds allowed for fetching a remote `file` URL.
+    pub remote_timeout_secs: u64,
+    /// Largest urlencoded or JSON request body (data URIs travel in these), in bytes.
+    pub max_form_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            storage: None,
+            public_url: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        const MIB: u64 = 1024 * 1024;
+        Limits {
+            max_image_bytes: 100 * MIB,
+            max_video_bytes: 20 * 1024 * MIB,
+            max_raw_bytes: 10 * 1024 * MIB,
+            remote_timeout_secs: 60,
+            max_form_bytes: 80 * MIB,
+        }
+    }
+}
+
+/// Keys that may come from the environment, as `KINO_` + the key upper-cased,
+/// sections joined by `__` (`KINO_LIMITS__MAX_IMAGE_BYTES`).
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "storage",
+    "public_url",
+    "limits.max_image_bytes",
+    "limits.max_video_bytes",
+    "limits.max_raw_bytes",
+    "limits.remote_timeout_secs",
+    "limits.max_form_bytes",
+];
+
+impl Config {
+    /// Builds the config from an optional TOML file and the given environment.
+    /// CLI flags are applied afterwards by the caller.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, String> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| format!("config file {}: {e}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(key) = env_key(&name) else { continue };
+            insert_path(&mut table, key, typed_value(&value));
+        }
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| format!("config: {e}"))
+    }
+
+    /// Every problem with this config, empty when it is usable.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "listen: {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            problems.push("data_dir: must not be empty".into());
+        }
+        if let Some(db) = &self.database_url {
+            if !(db.starts_with("sqlite:")) {
+                problems.push(format!(
+                    "database_url: {db:?} is not supported yet (use sqlite://PATH; PostgreSQL comes later)"
+                ));
+            }
+        }
+        if let Some(storage) = &self.storage {
+            if !storage.starts_with("file://") {
+                problems.push(format!(
+                    "storage: {storage:?} is not supported yet (use file://DIR; S3 comes later)"
+                ));
+            }
+        }
+        if let Some(public) = &self.public_url {
+            match url::Url::parse(public) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => problems.push(format!(
+                    "public_url: {public:?} is not an http(s) URL"
+                )),
+            }
+        }
+        let l = &self.limits;
+        for (name, value) in [
+            ("limits.max_image_bytes", l.max_image_bytes),
+            ("limits.max_video_bytes", l.max_video_bytes),
+            ("limits.max_raw_bytes", l.max_raw_bytes),
+            ("limits.remote_timeout_secs", l.remote_timeout_secs),
+            ("limits.max_form_bytes", l.max_form_bytes),
+        ] {
+            if value == 0 {
+                problems.push(format!("{name}: must be greater than 0"));
+            }
+        }
+        problems
+    }
+
+    /// The catalog URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("kino.db").display())
+        })
+    }
+
+    /// The directory of the local blob store.
+    pub fn blob_dir(&self) -> PathBuf {
+        match &self.storage {
+            Some(s) => PathBuf::from(s.trim_start_matches("file://")),
+            None => self.data_dir.join("blobs"),
+        }
+    }
+}
+
+fn env_key(name: &str) -> Option<&'static str> {
+    let rest = name.strip_prefix("KINO_")?;
+    let wanted = rest.to_ascii_lowercase().replace("__", ".");
+    ENV_KEYS.iter().copied().find(|k| *k == wanted)
+}
+
+/// Environment values are text; numbers and booleans become typed so serde accepts them.
+fn typed_value(raw: &str) -> toml::Value {
+    if let Ok(n) = raw.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn insert_path(table: &mut toml::Table, dotted: &str, value: toml::Value) {
+    match dotted.split_once('.') {
+        None => {
+            table.insert(dotted.to_string(), value);
+        }
+        Some((section, key)) => {
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(inner) = entry {
+                insert_path(inner, key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn zero_config_is_valid() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.validate(), Vec::<String>::new());
+        assert_eq!(config.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_and_ignores_unrelated_kino_variables() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("KINO_LISTEN", "0.0.0.0:9000"),
+                ("KINO_LIMITS__MAX_IMAGE_BYTES", "1234"),
+                ("KINO_BIN", "/elsewhere"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.limits.max_image_bytes, 1234);
+    }
+
+    #[test]
+    fn validate_reports_every_problem_at_once() {
+        let mut config = Config {
+            listen: "nowhere".into(),
+            database_url: Some("mysql://x".into()),
+            ..Config::default()
+        };
+        config.limits.max_raw_bytes = 0;
+        let problems = config.validate();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("listen:"));
+        assert!(problems[1].starts_with("database_url:"));
+        assert!(problems[2].starts_with("limits.max_raw_bytes:"));
+    }
+
+    #[test]
+    fn file_layer_is_read_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("kino-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "listen = \"127.0.0.1:1\"\n[limits]\nmax_raw_bytes = 5\n").unwrap();
+        let config = Config::load(Some(&good), env(&[("KINO_LISTEN", "127.0.0.1:2")])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:2", "env wins over the file");
+        assert_eq!(config.limits.max_raw_bytes, 5);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "lisen = \"x\"\n").unwrap();
+        let err = Config::load(Some(&bad), env(&[])).unwrap_err();
+        assert!(err.contains("lisen"), "{err}");
+    }
+}

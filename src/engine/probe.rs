@@ -1,0 +1,347 @@
+//! Probing: opens a file with libav, reads every packet (so truncation is caught at upload,
+//! not at first delivery) and decodes one frame (so a file that merely looks like media is
+//! refused). Returns the facts Cloudinary reports for an upload.
+
+use std::ffi::CStr;
+use std::path::Path;
+
+use ffmpeg_next as ff;
+use ff::format::stream::Disposition;
+use ff::media::Type as Medium;
+use serde::{Deserialize, Serialize};
+
+use super::EngineError;
+
+/// What kind of media a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+}
+
+/// Facts about a media file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    pub kind: MediaKind,
+    /// libav's demuxer name (`mov,mp4,m4a,3gp,3g2,mj2`).
+    pub container: String,
+    /// The extension Cloudinary reports as `format` (`mp4`, `jpg`).
+    pub format: String,
+    /// Display size (rotation applied).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration: Option<f64>,
+    pub bit_rate: Option<i64>,
+    pub frame_rate: Option<f64>,
+    pub nb_frames: Option<i64>,
+    /// Clockwise degrees a player rotates the picture by.
+    pub rotation: i32,
+    /// Frames of an image (1, or more for animations).
+    pub pages: u32,
+    pub video: Option<VideoTrack>,
+    pub audio: Option<AudioTrack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoTrack {
+    pub codec: String,
+    pub pix_format: String,
+    pub profile: Option<String>,
+    pub level: i32,
+    pub bit_rate: Option<i64>,
+    pub dar: Option<String>,
+    pub time_base: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioTrack {
+    pub codec: String,
+    pub bit_rate: Option<i64>,
+    pub frequency: i32,
+    pub channels: i32,
+    pub channel_layout: Option<String>,
+}
+
+/// Demuxers that read still images (and GIF/APNG/WebP animations).
+fn is_image_container(name: &str) -> bool {
+    name.ends_with("_pipe") || matches!(name, "image2" | "gif" | "apng" | "webp")
+}
+
+/// Probes `path`. `ext_hint` is the uploaded file's extension, used to pick between the
+/// names of one container family (`mov` vs `mp4`, `mkv` vs `webm`).
+pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineError> {
+    let mut input = ff::format::input(&path).map_err(EngineError::OpenInput)?;
+    let container = input.format().name().to_string();
+    let video_index = input
+        .streams()
+        .filter(|s| s.parameters().medium() == Medium::Video)
+        .find(|s| !s.disposition().contains(Disposition::ATTACHED_PIC))
+        .map(|s| s.index());
+    let audio_index = input.streams().best(Medium::Audio).map(|s| s.index());
+    let kind = match (video_index, audio_index) {
+        (Some(_), _) if is_image_container(&container) => MediaKind::Image,
+        (Some(_), _) => MediaKind::Video,
+        (None, Some(_)) => MediaKind::Audio,
+        (None, None) => return Err(EngineError::NoMediaStreams),
+    };
+
+    let video = video_index.and_then(|i| input.stream(i)).map(|s| video_track(&s));
+    let audio = audio_index.and_then(|i| input.stream(i)).map(|s| audio_track(&s));
+    let (mut width, mut height, rotation, frame_rate, stream_frames) = match video_index
+        .and_then(|i| input.stream(i))
+    {
+        Some(s) => {
+            let params = s.parameters();
+            // SAFETY: `params` wraps the stream's AVCodecParameters, valid while `input` lives;
+            // we only read two plain integer fields.
+            let (w, h) = unsafe {
+                let p = params.as_ptr();
+                ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
+            };
+            let rate = rational(s.avg_frame_rate()).or_else(|| rational(s.rate()));
+            (Some(w), Some(h), rotation_of(&s), rate, s.frames())
+        }
+        None => (None, None, 0, None, 0),
+    };
+    if rotation % 180 == 90 {
+        std::mem::swap(&mut width, &mut height);
+    }
+
+    let scan = scan_packets(&mut input, video_index)?;
+    let duration = match input.duration() {
+        d if d > 0 => Some(d as f64 / f64::from(ff::ffi::AV_TIME_BASE)),
+        _ => scan.end_seconds,
+    };
+    let frames = if stream_frames > 0 { stream_frames } else { scan.video_packets };
+    let bit_rate = match input.bit_rate() {
+        b if b > 0 => Some(b),
+        _ => None,
+    };
+    let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
+    let (duration, frame_rate, nb_frames, bit_rate) = match kind {
+        MediaKind::Image => (None, None, None, None),
+        _ => (duration, frame_rate, Some(frames).filter(|n| *n > 0), bit_rate),
+    };
+    Ok(MediaInfo {
+        kind,
+        container,
+        format,
+        width,
+        height,
+        duration,
+        bit_rate,
+        frame_rate,
+        nb_frames,
+        rotation,
+        pages: if kind == MediaKind::Image { frames.max(1) as u32 } else { 0 },
+        video: if kind == MediaKind::Image { None } else { video },
+        audio,
+    })
+}
+
+struct Scan {
+    video_packets: i64,
+    end_seconds: Option<f64>,
+}
+
+/// Reads every packet; decodes the first frame of the video stream, if there is one.
+fn scan_packets(input: &mut ff::format::context::Input, video: Option<usize>) -> Result<Scan, EngineError> {
+    let mut decoder = match video.and_then(|i| input.stream(i)) {
+        Some(s) => {
+            let ctx = ff::codec::context::Context::from_parameters(s.parameters())
+                .map_err(EngineError::Corrupt)?;
+            Some(ctx.decoder().video().map_err(EngineError::Corrupt)?)
+        }
+        None => None,
+    };
+    let mut decoded = false;
+    let mut scan = Scan { video_packets: 0, end_seconds: None };
+    let mut frame = ff::frame::Video::empty();
+    let mut packet = ff::Packet::empty();
+    loop {
+        match packet.read(input) {
+            Ok(()) => {}
+            Err(ff::Error::Eof) => break,
+            Err(e) => return Err(EngineError::Corrupt(e)),
+        }
+        let index = packet.stream();
+        if let Some(stream) = input.stream(index) {
+            if let Some(pts) = packet.pts() {
+                let end = (pts + packet.duration()) as f64 * f64::from(stream.time_base());
+                scan.end_seconds = Some(scan.end_seconds.map_or(end, |e: f64| e.max(end)));
+            }
+        }
+        if Some(index) != video {
+            continue;
+        }
+        scan.video_packets += 1;
+        if let (Some(dec), false) = (decoder.as_mut(), decoded) {
+            // A decoder may reject a damaged packet and still decode later ones.
+            if dec.send_packet(&packet).is_ok() && dec.receive_frame(&mut frame).is_ok() {
+                decoded = true;
+            }
+        }
+    }
+    if let (Some(dec), false) = (decoder.as_mut(), decoded) {
+        let _ = dec.send_eof();
+        decoded = dec.receive_frame(&mut frame).is_ok();
+    }
+    if video.is_some() && !decoded {
+        return Err(EngineError::Undecodable("video"));
+    }
+    Ok(scan)
+}
+
+fn rational(r: ff::Rational) -> Option<f64> {
+    (r.numerator() > 0 && r.denominator() > 0).then(|| f64::from(r))
+}
+
+fn rotation_of(stream: &ff::format::stream::Stream) -> i32 {
+    for side in stream.side_data() {
+        if side.kind() == ff::codec::packet::side_data::Type::DisplayMatrix && side.data().len() >= 36 {
+            // SAFETY: display-matrix side data is nine native-endian i32 (libav's layout), and we
+            // checked the length; av_display_rotation_get only reads them.
+            let degrees = unsafe { ff::ffi::av_display_rotation_get(side.data().as_ptr().cast()) };
+            if degrees.is_finite() {
+                return ((-degrees).round() as i32).rem_euclid(360);
+            }
+        }
+    }
+    stream
+        .metadata()
+        .get("rotate")
+        .and_then(|r| r.parse::<i32>().ok())
+        .map_or(0, |r| r.rem_euclid(360))
+}
+
+fn c_string(ptr: *const std::ffi::c_char) -> Option<String> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: libav returns pointers to static NUL-terminated names (or NULL, handled above).
+    Some(unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+}
+
+fn video_track(stream: &ff::format::stream::Stream) -> VideoTrack {
+    let params = stream.parameters();
+    let id = params.id();
+    // SAFETY: reading plain fields of the stream's AVCodecParameters while the input is open;
+    // the name lookups return static strings or NULL.
+    let (pix_format, profile, level, sar) = unsafe {
+        let p = params.as_ptr();
+        let pix = c_string(ff::ffi::av_get_pix_fmt_name(std::mem::transmute::<i32, ff::ffi::AVPixelFormat>((*p).format)));
+        let profile = c_string(ff::ffi::avcodec_profile_name(id.into(), (*p).profile));
+        (pix, profile, (*p).level, (*p).sample_aspect_ratio)
+    };
+    let (w, h) = {
+        // SAFETY: as above, plain integer fields.
+        unsafe { ((*params.as_ptr()).width, (*params.as_ptr()).height) }
+    };
+    let dar = dar_of(w, h, sar.num, sar.den);
+    let tb = stream.time_base();
+    VideoTrack {
+        codec: codec_name(id),
+        pix_format: pix_format.unwrap_or_default(),
+        profile,
+        level: if level < 0 { -99 } else { level },
+        bit_rate: Some(params.bit_rate()).filter(|b| *b > 0),
+        dar,
+        time_base: format!("{}/{}", tb.numerator(), tb.denominator()),
+    }
+}
+
+fn audio_track(stream: &ff::format::stream::Stream) -> AudioTrack {
+    let params = stream.parameters();
+    // SAFETY: plain fields of AVCodecParameters; av_channel_layout_describe writes at most
+    // `buf.len()` bytes, NUL-terminated, into our buffer.
+    let (rate, channels, layout) = unsafe {
+        let p = params.as_ptr();
+        let mut buf = [0 as std::ffi::c_char; 64];
+        let n = ff::ffi::av_channel_layout_describe(&(*p).ch_layout, buf.as_mut_ptr(), buf.len());
+        let layout = (n > 0).then(|| c_string(buf.as_ptr())).flatten();
+        ((*p).sample_rate, (*p).ch_layout.nb_channels, layout)
+    };
+    AudioTrack {
+        codec: codec_name(params.id()),
+        bit_rate: Some(params.bit_rate()).filter(|b| *b > 0),
+        frequency: rate,
+        channels,
+        channel_layout: layout,
+    }
+}
+
+fn codec_name(id: ff::codec::Id) -> String {
+    id.name().to_string()
+}
+
+fn dar_of(w: i32, h: i32, sar_num: i32, sar_den: i32) -> Option<String> {
+    if w <= 0 || h <= 0 {
+        return None;
+    }
+    let (sn, sd) = if sar_num > 0 && sar_den > 0 { (sar_num, sar_den) } else { (1, 1) };
+    let (mut n, mut d) = (i64::from(w) * i64::from(sn), i64::from(h) * i64::from(sd));
+    let g = gcd(n, d);
+    n /= g;
+    d /= g;
+    Some(format!("{n}:{d}"))
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+/// The extension Cloudinary reports: the uploaded extension when it names this container,
+/// otherwise the family's usual one.
+fn format_name(
+    container: &str,
+    kind: MediaKind,
+    video: Option<&VideoTrack>,
+    audio: Option<&AudioTrack>,
+    ext_hint: Option<&str>,
+) -> String {
+    let hint = ext_hint.map(str::to_ascii_lowercase);
+    let hint = hint.as_deref();
+    if kind == MediaKind::Image {
+        return match container {
+            "gif" => "gif",
+            "apng" => "png",
+            "webp" | "webp_pipe" => "webp",
+            "png_pipe" => "png",
+            "jpeg_pipe" | "jpegls_pipe" => "jpg",
+            "bmp_pipe" => "bmp",
+            "tiff_pipe" => "tiff",
+            _ => hint.unwrap_or("jpg"),
+        }
+        .to_string();
+    }
+    let names: Vec<&str> = container.split(',').collect();
+    let family: &[&str] = match names.first().copied().unwrap_or_default() {
+        "mov" => &["mp4", "mov", "m4v", "m4a", "3gp", "3g2", "mj2"],
+        "matroska" => &["webm", "mkv", "mka"],
+        "ogg" => &["ogv", "ogg", "oga", "opus"],
+        "mpegts" => &["ts", "m2ts", "mts"],
+        "mp3" => &["mp3"],
+        "wav" => &["wav"],
+        _ => &[],
+    };
+    if let Some(h) = hint {
+        if family.contains(&h) || names.contains(&h) {
+            return h.to_string();
+        }
+    }
+    let video_codec = video.map(|v| v.codec.as_str());
+    match names.first().copied().unwrap_or_default() {
+        "mov" if video.is_none() => "m4a".into(),
+        "mov" => "mp4".into(),
+        "matroska" if matches!(video_codec, Some("vp8" | "vp9" | "av1") | None)
+            && audio.is_none_or(|a| matches!(a.codec.as_str(), "opus" | "vorbis")) => "webm".into(),
+        "matroska" => "mkv".into(),
+        "ogg" if video.is_some() => "ogv".into(),
+        "ogg" if audio.is_some_and(|a| a.codec == "opus") => "opus".into(),
+        "ogg" => "ogg".into(),
+        "mpegts" => "ts".into(),
+        other => other.to_string(),
+    }
+}

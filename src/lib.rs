@@ -1,0 +1,35 @@
+//! Kino: a self-hosted, video-first media server that speaks Cloudinary's wire protocols.
+//!
+//! # Layout
+//! The request path of every face is `api` (HTTP, thin handlers) → `service` (what a call
+//! means: upload, rename, delete …) → `catalog` (rows, sqlx) and `store` (blobs). Media facts
+//! come from `engine`, the only module that talks to libav. The pure core — `url`, `params`,
+//! `signing` — does no I/O and is where most table tests live.
+//!
+//! - [`cli`], [`config`], [`startup`]: the process, its settings and the composition root.
+//! - [`account`]: the cloud name and API credentials, from `CLOUDINARY_URL` or generated.
+//! - [`api`]: the HTTP faces (`upload`, `admin`, `delivery`) and the one error renderer.
+//! - [`service`]: upload ingestion, chunked uploads, remote fetch, resource operations.
+//! - [`catalog`]: assets, tags, folders, upload presets (SQLite now, PostgreSQL later).
+//! - [`store`]: the `BlobStore` trait, the local directory store and the staging area.
+//! - [`engine`]: libav (ffmpeg-next): probing media; later every transformation.
+//! - [`url`], [`params`], [`signing`]: pure parsing and Cloudinary's signature algorithms.
+//!
+//! See ARCHITECTURE.md for the invariants.
+#![deny(unsafe_code)]
+
+pub mod account;
+pub mod api;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+#[allow(unsafe_code)]
+pub mod engine;
+pub mod error;
+pub mod params;
+pub mod service;
+pub mod signing;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod url;

@@ -1,0 +1,137 @@
+//! Who may call: Upload-API signatures (or an unsigned preset) and Admin basic auth.
+
+use base64::Engine;
+use chrono::Utc;
+
+use super::{Kino, ServiceError};
+use crate::catalog::Preset;
+use crate::params::Params;
+use crate::signing::{Verdict, verify_request};
+
+/// Seconds a signed request stays valid (Cloudinary: one hour).
+const SIGNATURE_WINDOW_SECS: i64 = 3600;
+
+/// How an Upload-API request was authorized.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A valid signature by the account's key.
+    Signed,
+    /// No signature, but an unsigned upload preset.
+    UnsignedPreset(Preset),
+}
+
+impl Kino {
+    /// Checks the cloud name in the path against the account's.
+    pub fn check_cloud(&self, cloud: &str) -> Result<(), ServiceError> {
+        if cloud == self.account.cloud_name {
+            Ok(())
+        } else {
+            Err(ServiceError::Unauthorized(format!("Invalid cloud_name {cloud}")))
+        }
+    }
+
+    /// Authorizes an Upload-API call from its parameters. When `allow_unsigned` (upload only),
+    /// a request without a signature is accepted through an unsigned preset.
+    pub async fn authorize_upload(
+        &self,
+        cloud: &str,
+        params: &Params,
+        allow_unsigned: bool,
+    ) -> Result<Caller, ServiceError> {
+        self.check_cloud(cloud)?;
+        let Some(signature) = params.get("signature") else {
+            if !allow_unsigned {
+                return Err(ServiceError::Unauthorized("Must supply api_key".into()));
+            }
+            let Some(name) = params.get("upload_preset") else {
+                return Err(ServiceError::BadInput(
+                    "Upload preset must be specified when using unsigned upload".into(),
+                ));
+            };
+            let preset = self
+                .catalog
+                .preset(cloud, name)
+                .await?
+                .ok_or_else(|| ServiceError::BadInput(format!("Upload preset {name} not found")))?;
+            if !preset.unsigned {
+                return Err(ServiceError::BadInput(format!(
+                    "Upload preset {name} is not enabled for unsigned uploading"
+                )));
+            }
+            return Ok(Caller::UnsignedPreset(preset));
+        };
+        let api_key = params
+            .get("api_key")
+            .ok_or_else(|| ServiceError::Unauthorized("Must supply api_key".into()))?;
+        if api_key != self.account.api_key {
+            return Err(ServiceError::Unauthorized(format!("Unknown API key {api_key}")));
+        }
+        let timestamp = params
+            .get("timestamp")
+            .ok_or_else(|| ServiceError::BadInput("Missing required parameter - timestamp".into()))?;
+        let ts: i64 = timestamp.parse().map_err(|_| {
+            ServiceError::BadInput(format!("Invalid timestamp {timestamp:?}: expected Unix seconds"))
+        })?;
+        let now = Utc::now().timestamp();
+        if now - ts > SIGNATURE_WINDOW_SECS {
+            let when = chrono::DateTime::from_timestamp(ts, 0)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| ts.to_string());
+            return Err(ServiceError::BadInput(format!(
+                "Stale request - reported time is {when} +0000 which is more than 1 hour ago"
+            )));
+        }
+        if ts - now > SIGNATURE_WINDOW_SECS {
+            return Err(ServiceError::BadInput(format!(
+                "Invalid timestamp {ts}: more than 1 hour in the future"
+            )));
+        }
+        let secret = self.account.api_secret.expose();
+        let verdict = match verify_request(params, signature, secret) {
+            Verdict::Valid => Verdict::Valid,
+            invalid => {
+                // pycloudinary 1.46 sends `notification_url`/`batch_id` on tags, context and
+                // metadata calls without signing them.
+                let mut trimmed = params.clone();
+                let removed = [trimmed.remove("notification_url"), trimmed.remove("batch_id")];
+                if removed.iter().any(Option::is_some)
+                    && verify_request(&trimmed, signature, secret) == Verdict::Valid
+                {
+                    Verdict::Valid
+                } else {
+                    invalid
+                }
+            }
+        };
+        match verdict {
+            Verdict::Valid => Ok(Caller::Signed),
+            Verdict::Invalid { string_to_sign } => Err(ServiceError::Unauthorized(format!(
+                "Invalid Signature {signature}. String to sign - '{string_to_sign}'."
+            ))),
+        }
+    }
+
+    /// Checks an `Authorization: Basic …` header (standard or URL-safe base64).
+    pub fn authorize_admin(&self, cloud: &str, header: Option<&str>) -> Result<(), ServiceError> {
+        let missing = || ServiceError::Unauthorized("Must supply api_key".into());
+        let encoded = header
+            .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
+            .ok_or_else(missing)?
+            .trim();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(encoded))
+            .map_err(|_| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
+        let text = String::from_utf8_lossy(&decoded);
+        let (key, secret) = text
+            .split_once(':')
+            .ok_or_else(|| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
+        if key != self.account.api_key {
+            return Err(ServiceError::Unauthorized(format!("Unknown API key {key}")));
+        }
+        if secret != self.account.api_secret.expose() {
+            return Err(ServiceError::Unauthorized(format!("Invalid API secret for key {key}")));
+        }
+        self.check_cloud(cloud)
+    }
+}

@@ -1,0 +1,60 @@
+//! Service-layer failures: the caller's mistakes, said plainly, or a lower layer's error.
+
+use crate::catalog::CatalogError;
+use crate::engine::EngineError;
+use crate::error::ErrorKind;
+use crate::params::ParamError;
+use crate::store::StoreError;
+use crate::url::PublicIdError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    BadInput(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    #[error("Invalid public_id: {0}")]
+    PublicId(#[from] PublicIdError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{what}: {source}")]
+    Media {
+        what: String,
+        #[source]
+        source: EngineError,
+    },
+}
+
+impl ServiceError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::BadInput(_) | ServiceError::Param(_) | ServiceError::PublicId(_) => {
+                ErrorKind::BadInput
+            }
+            ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::TooLarge(_) => ErrorKind::TooLarge,
+            ServiceError::Catalog(e) => e.kind(),
+            ServiceError::Store(e) => e.kind(),
+            ServiceError::Media { source, .. } => source.kind(),
+        }
+    }
+
+    /// A store "too large" is a user error with Cloudinary's wording.
+    pub fn from_store_limit(e: StoreError) -> ServiceError {
+        match e {
+            StoreError::TooLarge { limit } => {
+                ServiceError::TooLarge(format!("File size too large. Maximum is {limit}."))
+            }
+            other => ServiceError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! What the API calls mean, independent of HTTP: upload ingestion, chunked uploads, remote
+//! fetch, authorization of signed and unsigned requests, and operations on resources.
+//!
+//! Handlers in `api` parse a request into plain values and call one function here.
+
+pub mod auth;
+pub mod chunks;
+mod error;
+pub mod remote;
+pub mod resources;
+pub mod upload;
+
+pub use error::ServiceError;
+
+use std::sync::Arc;
+
+use crate::account::Account;
+use crate::catalog::Catalog;
+use crate::config::Limits;
+use crate::store::{BlobStore, Staging};
+
+/// Everything the services need, built once by `startup` and shared by every request.
+#[derive(Debug, Clone)]
+pub struct Kino {
+    pub account: Arc<Account>,
+    pub catalog: Catalog,
+    pub store: Arc<dyn BlobStore>,
+    pub staging: Staging,
+    pub chunks: chunks::ChunkArea,
+    pub http: reqwest::Client,
+    pub limits: Limits,
+    /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).
+    pub public_url: String,
+    /// Base of `secure_url` in responses.
+    pub secure_url: String,
+}
+
+impl Kino {
+    /// The largest upload of any resource type (the cap while the type is still unknown).
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.limits
+            .max_image_bytes
+            .max(self.limits.max_video_bytes)
+            .max(self.limits.max_raw_bytes)
+    }
+
+    /// Deletes blobs left in the trash by a crash or a failed delete. Called at start-up.
+    pub async fn sweep_trash(&self) -> Result<usize, ServiceError> {
+        let keys = self.catalog.trash().await?;
+        for key in &keys {
+            self.store.delete(key).await?;
+            self.catalog.forget_trash(key).await?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Deletes a blob that no row references any more (best effort; the trash remembers it).
+    pub async fn discard_blob(&self, key: &str) {
+        match self.store.delete(key).await {
+            Ok(()) => {
+                if let Err(e) = self.catalog.forget_trash(key).await {
+                    tracing::warn!(error = %e, key, "could not forget a deleted blob");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, key, "could not delete a blob; it stays in the trash"),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The composition root: builds every part in order and serves until told to stop.
+//!
+//! `App::build` binds the listener first (so port 0 resolves and `url` fields can name the
+//! real port), then opens the catalog, the stores and the HTTP client, and wires the router.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower::util::MapRequestLayer;
+
+use crate::account::Account;
+use crate::api;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::service::Kino;
+use crate::service::chunks::ChunkArea;
+use crate::store::{LocalStore, Staging};
+
+/// A built, bound, not yet serving Kino.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    kino: Kino,
+}
+
+impl App {
+    /// Builds everything from a validated config and an account.
+    pub async fn build(config: Config, account: Account) -> Result<App, String> {
+        crate::engine::init().map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+
+        let catalog = Catalog::open(&config.database_url())
+            .await
+            .map_err(|e| format!("catalog {}: {e}: {}", config.database_url(), source_text(&e)))?;
+        let tmp = config.data_dir.join("tmp");
+        let staging = Staging::open(tmp.clone()).map_err(|e| format!("staging area: {e}"))?;
+        let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
+            .map_err(|e| format!("chunk area: {e}"))?;
+        let store = LocalStore::open(config.blob_dir()).map_err(|e| format!("blob store: {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.limits.remote_timeout_secs))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_string();
+        let kino = Kino {
+            account: Arc::new(account),
+            catalog,
+            store: Arc::new(store),
+            staging,
+            chunks,
+            http,
+            limits: config.limits.clone(),
+            secure_url: public_url.clone(),
+            public_url,
+        };
+        match kino.sweep_trash().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(blobs = n, "removed blobs orphaned by an earlier crash"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep orphaned blobs"),
+        }
+        Ok(App { listener, kino })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the catalog.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let router = api::router(self.kino.clone()).layer(
+            tower_http::trace::TraceLayer::new_for_http(),
+        );
+        let app = MapRequestLayer::new(api::normalize_api_path).layer(router);
+        axum::serve(self.listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+        self.kino.catalog.close().await;
+        Ok(())
+    }
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    e.source().map(|s| s.to_string()).unwrap_or_default()
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,92 @@
+//! Delivery URLs: `/{cloud}/{resource_type}/{type}/[s--sig--/][transformations/][v{n}/]{public_id}[.{ext}]`.
+//!
+//! Pure: turns a raw request path into a typed [`DeliveryPath`] and checks public ids. No I/O,
+//! no HTTP, no libav — table tests pin the grammar down. The transformation grammar itself
+//! grows here (see `transformation` components, kept raw for now).
+
+mod delivery;
+mod public_id;
+
+pub use delivery::{DeliveryPath, parse_delivery_path};
+pub use public_id::{PublicIdError, validate_public_id};
+
+use std::fmt;
+
+/// `image`, `video` or `raw`: what kind of asset a public id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceType {
+    Image,
+    Video,
+    Raw,
+}
+
+impl ResourceType {
+    pub fn parse(s: &str) -> Option<ResourceType> {
+        match s {
+            "image" => Some(ResourceType::Image),
+            "video" => Some(ResourceType::Video),
+            "raw" => Some(ResourceType::Raw),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Image => "image",
+            ResourceType::Video => "video",
+            ResourceType::Raw => "raw",
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The delivery type: who may fetch an asset and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryType {
+    Upload,
+    Private,
+    Authenticated,
+}
+
+impl DeliveryType {
+    pub fn parse(s: &str) -> Option<DeliveryType> {
+        match s {
+            "upload" => Some(DeliveryType::Upload),
+            "private" => Some(DeliveryType::Private),
+            "authenticated" => Some(DeliveryType::Authenticated),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryType::Upload => "upload",
+            DeliveryType::Private => "private",
+            DeliveryType::Authenticated => "authenticated",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a delivery path could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("Invalid resource type {0:?}: expected image, video or raw")]
+    ResourceType(String),
+    #[error("Invalid delivery type {0:?}: expected upload, private or authenticated")]
+    DeliveryType(String),
+    #[error("Missing public id in the URL")]
+    MissingPublicId,
+    #[error("Invalid public id: {0}")]
+    PublicId(#[from] PublicIdError),
+    #[error("Transformations are not supported yet: {0:?}")]
+    TransformationsUnsupported(String),
+}

@@ -103,7 +103,9 @@ impl Account {
 
     fn generate() -> Account {
         let mut rng = rand::thread_rng();
-        let api_key: String = (0..15).map(|_| rng.gen_range(b'0'..=b'9') as char).collect();
+        let api_key: String = (0..15)
+            .map(|_| rng.gen_range(b'0'..=b'9') as char)
+            .collect();
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let secret: String = (0..27)
             .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
@@ -134,7 +136,10 @@ mod tests {
         assert_eq!(a.cloud_name, "demo");
         assert_eq!(a.api_key, "123");
         assert_eq!(a.api_secret.expose(), "abc-DEF");
-        assert!(!format!("{a:?}").contains("abc-DEF"), "secret must be redacted");
+        assert!(
+            !format!("{a:?}").contains("abc-DEF"),
+            "secret must be redacted"
+        );
     }
 
     #[test]

@@ -9,7 +9,11 @@ use crate::config::Config;
 use crate::startup::{App, shutdown_signal};
 
 #[derive(Debug, Parser)]
-#[command(name = "kino", version, about = "A self-hosted, video-first media server speaking Cloudinary's APIs")]
+#[command(
+    name = "kino",
+    version,
+    about = "A self-hosted, video-first media server speaking Cloudinary's APIs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -56,7 +60,7 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
-    /// Print the effective configuration as TOML (secrets redacted).
+    /// Print the effective configuration as TOML (credentials are never part of it).
     Print,
 }
 
@@ -84,7 +88,10 @@ fn effective_config(args: &ServeArgs) -> Result<Config, String> {
     }
     let problems = config.validate();
     if !problems.is_empty() {
-        return Err(format!("invalid configuration:\n  - {}", problems.join("\n  - ")));
+        return Err(format!(
+            "invalid configuration:\n  - {}",
+            problems.join("\n  - ")
+        ));
     }
     Ok(config)
 }
@@ -93,8 +100,9 @@ fn account(config: &Config) -> Result<Account, String> {
     match std::env::var("CLOUDINARY_URL") {
         Ok(url) if !url.trim().is_empty() => Account::from_cloudinary_url(url.trim()),
         _ => {
-            std::fs::create_dir_all(&config.data_dir)
-                .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                format!("cannot create data dir {}: {e}", config.data_dir.display())
+            })?;
             Account::load_or_generate(&config.data_dir)
         }
     }
@@ -112,14 +120,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 /// `kino config print`.
-pub fn config(args: ConfigArgs) -> Result<(), String> {
+pub fn config(args: &ConfigArgs) -> Result<(), String> {
     match args.action {
         ConfigAction::Print => {
             let config = effective_config(&args.serve)?;
             let text = toml::to_string_pretty(&config).map_err(|e| e.to_string())?;
             println!("{text}");
-            let source = if std::env::var("CLOUDINARY_URL").is_ok() { "CLOUDINARY_URL" } else { "data_dir/account.json" };
-            println!("# account: from {source} (secret not shown)");
+            let source = if std::env::var("CLOUDINARY_URL").is_ok() {
+                "CLOUDINARY_URL"
+            } else {
+                "data_dir/account.json"
+            };
+            println!("# account: from {source} (credentials are not printed)");
             Ok(())
         }
     }

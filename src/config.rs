@@ -135,9 +135,7 @@ impl Config {
         if let Some(public) = &self.public_url {
             match url::Url::parse(public) {
                 Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-                _ => problems.push(format!(
-                    "public_url: {public:?} is not an http(s) URL"
-                )),
+                _ => problems.push(format!("public_url: {public:?} is not an http(s) URL")),
             }
         }
         let l = &self.limits;
@@ -157,9 +155,9 @@ impl Config {
 
     /// The catalog URL, defaulting to a SQLite file in the data dir.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("kino.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("kino.db").display()))
     }
 
     /// The directory of the local blob store.
@@ -258,7 +256,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kino-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "listen = \"127.0.0.1:1\"\n[limits]\nmax_raw_bytes = 5\n").unwrap();
+        std::fs::write(
+            &good,
+            "listen = \"127.0.0.1:1\"\n[limits]\nmax_raw_bytes = 5\n",
+        )
+        .unwrap();
         let config = Config::load(Some(&good), env(&[("KINO_LISTEN", "127.0.0.1:2")])).unwrap();
         assert_eq!(config.listen, "127.0.0.1:2", "env wins over the file");
         assert_eq!(config.limits.max_raw_bytes, 5);

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => kino::cli::serve(args).await,
-        Command::Config(args) => kino::cli::config(args),
+        Command::Config(args) => kino::cli::config(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

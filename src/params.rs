@@ -297,7 +297,13 @@ mod tests {
     #[test]
     fn booleans_accept_every_sdk_spelling_and_name_bad_ones() {
         let mut p = Params::new();
-        for (k, v) in [("a", "1"), ("b", "0"), ("c", "TRUE"), ("d", "false"), ("e", "yes")] {
+        for (k, v) in [
+            ("a", "1"),
+            ("b", "0"),
+            ("c", "TRUE"),
+            ("d", "false"),
+            ("e", "yes"),
+        ] {
             p.push(k, v);
         }
         assert_eq!(p.bool("a"), Ok(Some(true)));

@@ -14,7 +14,13 @@ use sha2::Sha256;
 use crate::params::Params;
 
 /// Parameters that are sent but never signed.
-const UNSIGNED_KEYS: &[&str] = &["file", "api_key", "signature", "cloud_name", "resource_type"];
+const UNSIGNED_KEYS: &[&str] = &[
+    "file",
+    "api_key",
+    "signature",
+    "cloud_name",
+    "resource_type",
+];
 
 /// The hash behind a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +85,9 @@ pub fn hex_digest(text: &str, secret: &str, algorithm: Algorithm) -> String {
 pub enum Verdict {
     Valid,
     /// Carries the v2 string to sign, which Cloudinary echoes in its error message.
-    Invalid { string_to_sign: String },
+    Invalid {
+        string_to_sign: String,
+    },
 }
 
 /// Checks `signature` against `params` with either algorithm and either signature version.
@@ -192,7 +200,10 @@ mod tests {
         let text = string_to_sign(
             &params(&[
                 ("timestamp", "1568810420"),
-                ("notification_url", "https://fake.com/callback?a=1&tags=hello,world"),
+                (
+                    "notification_url",
+                    "https://fake.com/callback?a=1&tags=hello,world",
+                ),
             ]),
             Version::V2,
         );
@@ -222,22 +233,47 @@ mod tests {
         assert_eq!(sig, "0a882fb7e6c4bb82ac7ec0163793276000bb87df");
         assert_eq!(verify_request(&p, &sig, "s"), Verdict::Valid);
         assert_eq!(verify_request(&p, &sig.to_uppercase(), "s"), Verdict::Valid);
-        assert!(matches!(verify_request(&p, &sig, "t"), Verdict::Invalid { .. }));
-        assert!(matches!(verify_request(&p, "abc", "s"), Verdict::Invalid { .. }));
+        assert!(matches!(
+            verify_request(&p, &sig, "t"),
+            Verdict::Invalid { .. }
+        ));
+        assert!(matches!(
+            verify_request(&p, "abc", "s"),
+            Verdict::Invalid { .. }
+        ));
     }
 
     #[test]
     fn url_signature_vectors() {
         let cases = [
             ("image.jpg", Algorithm::Sha1, false, "--SjmNDA"),
-            ("c_crop,h_20,w_10/image.jpg", Algorithm::Sha1, false, "Ai4Znfl3"),
-            ("http://google.com/path/to/image.png", Algorithm::Sha1, false, "hH_YcbiS"),
+            (
+                "c_crop,h_20,w_10/image.jpg",
+                Algorithm::Sha1,
+                false,
+                "Ai4Znfl3",
+            ),
+            (
+                "http://google.com/path/to/image.png",
+                Algorithm::Sha1,
+                false,
+                "hH_YcbiS",
+            ),
             ("sample.jpg", Algorithm::Sha1, false, "v2fTPYTu"),
             ("sample.jpg", Algorithm::Sha256, false, "2hbrSMPO"),
-            ("sample.jpg", Algorithm::Sha256, true, "2hbrSMPOjj5BJ4xV7SgFbRDevFaQNUFf"),
+            (
+                "sample.jpg",
+                Algorithm::Sha256,
+                true,
+                "2hbrSMPOjj5BJ4xV7SgFbRDevFaQNUFf",
+            ),
         ];
         for (text, algorithm, long, expected) in cases {
-            assert_eq!(url_signature(text, "b", algorithm, long), expected, "{text}");
+            assert_eq!(
+                url_signature(text, "b", algorithm, long),
+                expected,
+                "{text}"
+            );
             assert!(verify_url(text, expected, "b"));
         }
         assert_eq!(

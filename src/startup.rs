@@ -37,9 +37,13 @@ impl App {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
 
-        let catalog = Catalog::open(&config.database_url())
-            .await
-            .map_err(|e| format!("catalog {}: {e}: {}", config.database_url(), source_text(&e)))?;
+        let catalog = Catalog::open(&config.database_url()).await.map_err(|e| {
+            format!(
+                "catalog {}: {e}: {}",
+                config.database_url(),
+                source_text(&e)
+            )
+        })?;
         let tmp = config.data_dir.join("tmp");
         let staging = Staging::open(tmp.clone()).map_err(|e| format!("staging area: {e}"))?;
         let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
@@ -91,14 +95,16 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
-        let router = api::router(self.kino.clone()).layer(
-            tower_http::trace::TraceLayer::new_for_http(),
-        );
+        let router =
+            api::router(self.kino.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
         let app = MapRequestLayer::new(api::normalize_api_path).layer(router);
-        axum::serve(self.listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| format!("server error: {e}"))?;
+        axum::serve(
+            self.listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
         self.kino.catalog.close().await;
         Ok(())
     }

@@ -21,6 +21,10 @@ pub fn routes() -> Router<Kino> {
 }
 
 async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
+    if request.uri().path().starts_with("/v1_1/") {
+        let message = format!("No route for {} {}", request.method(), request.uri().path());
+        return ApiError::not_found(message).into_response();
+    }
     match serve(&kino, request.uri().path(), request.headers()).await {
         Ok(response) => response,
         Err(e) => e.delivery().into_response(),
@@ -30,7 +34,10 @@ async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
 async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
     let path = parse_delivery_path(raw_path)?;
     if path.cloud != kino.account.cloud_name {
-        return Err(ApiError::not_found(format!("Unknown customer {}", path.cloud)));
+        return Err(ApiError::not_found(format!(
+            "Unknown customer {}",
+            path.cloud
+        )));
     }
     check_access(kino, &path)?;
     if !path.transformations.is_empty() {
@@ -38,7 +45,12 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
     }
     let asset = kino
         .catalog
-        .find_asset(&path.cloud, path.resource_type, path.delivery_type, &path.public_id)
+        .find_asset(
+            &path.cloud,
+            path.resource_type,
+            path.delivery_type,
+            &path.public_id,
+        )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
     if let Some(ext) = &path.extension {
@@ -66,14 +78,19 @@ fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
         )),
         None => Err(ApiError::new(
             crate::error::ErrorKind::Unauthorized,
-            format!("{} resource requires a signed URL", capitalized(path.delivery_type.as_str())),
+            format!(
+                "{} resource requires a signed URL",
+                capitalized(path.delivery_type.as_str())
+            ),
         )),
     }
 }
 
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn same_format(asked: &str, stored: &str) -> bool {
@@ -158,11 +175,16 @@ async fn respond(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", asset.etag);
-    let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(asset.version.max(0) as u64);
+    let modified =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(asset.version.max(0) as u64);
     let immutable = path.version == Some(asset.version);
     let mut out = HeaderMap::new();
     let format = if asset.format.is_empty() {
-        asset.public_id.rsplit_once('.').map_or("", |(_, e)| e).to_ascii_lowercase()
+        asset
+            .public_id
+            .rsplit_once('.')
+            .map_or("", |(_, e)| e)
+            .to_ascii_lowercase()
     } else {
         asset.format.clone()
     };
@@ -173,10 +195,18 @@ async fn respond(
     };
     set(&mut out, header::CONTENT_TYPE, content_type(&format));
     set(&mut out, header::ETAG, &etag);
-    set(&mut out, header::LAST_MODIFIED, &httpdate::fmt_http_date(modified));
+    set(
+        &mut out,
+        header::LAST_MODIFIED,
+        &httpdate::fmt_http_date(modified),
+    );
     set(&mut out, header::ACCEPT_RANGES, "bytes");
     set(&mut out, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    let cache = if immutable { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
     set(&mut out, header::CACHE_CONTROL, cache);
 
     if not_modified(headers, &etag, modified) {
@@ -192,7 +222,11 @@ async fn respond(
     let (status, range) = match parse_range(range_header, len) {
         RangeAsk::Whole => (StatusCode::OK, None),
         RangeAsk::Part(start, end) => {
-            set(&mut out, header::CONTENT_RANGE, &format!("bytes {start}-{end}/{len}"));
+            set(
+                &mut out,
+                header::CONTENT_RANGE,
+                &format!("bytes {start}-{end}/{len}"),
+            );
             (StatusCode::PARTIAL_CONTENT, Some(start..end + 1))
         }
         RangeAsk::Unsatisfiable => {
@@ -216,7 +250,10 @@ async fn respond(
 }
 
 fn not_modified(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         return inm.split(',').any(|t| {
             let t = t.trim();
             t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)

@@ -24,7 +24,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ApiError {
-        ApiError { kind, message: message.into(), cld_error: false, status_override: None }
+        ApiError {
+            kind,
+            message: message.into(),
+            cld_error: false,
+            status_override: None,
+        }
     }
     pub fn bad_input(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorKind::BadInput, message)
@@ -129,7 +134,13 @@ impl IntoResponse for ApiError {
             let header: String = self
                 .message
                 .chars()
-                .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+                .map(|c| {
+                    if c.is_ascii_graphic() || c == ' ' {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
                 .collect();
             if let Ok(value) = HeaderValue::from_str(&header) {
                 response.headers_mut().insert("x-cld-error", value);

@@ -49,11 +49,20 @@ fn query_params(request: &Request) -> Params {
 async fn read_limited(body: Body, limit: u64) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await
-        .map_err(|_| ApiError::new(crate::error::ErrorKind::TooLarge, format!("Request body is larger than {limit} bytes")))
+        .map_err(|_| {
+            ApiError::new(
+                crate::error::ErrorKind::TooLarge,
+                format!("Request body is larger than {limit} bytes"),
+            )
+        })
 }
 
 /// Adds a urlencoded or JSON body to `params`.
-fn extend_from_bytes(params: &mut Params, content_type: &str, bytes: &[u8]) -> Result<(), ApiError> {
+fn extend_from_bytes(
+    params: &mut Params,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
@@ -64,10 +73,15 @@ fn extend_from_bytes(params: &mut Params, content_type: &str, bytes: &[u8]) -> R
             .as_object()
             .ok_or_else(|| ApiError::bad_input("JSON body must be an object"))?;
         params.extend_json(object);
-    } else if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") || content_type.starts_with("text/plain") {
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded")
+        || content_type.starts_with("text/plain")
+    {
         params.extend_urlencoded(bytes);
     } else {
-        return Err(ApiError::bad_input(format!("Unsupported content type {content_type:?}")));
+        return Err(ApiError::bad_input(format!(
+            "Unsupported content type {content_type:?}"
+        )));
     }
     Ok(())
 }
@@ -82,19 +96,21 @@ pub async fn read_params(kino: &Kino, request: Request) -> Result<Params, ApiErr
 }
 
 /// Reads an upload: parameters from query and body, the `file` part streamed to staging.
-pub async fn read_upload(kino: &Kino, request: Request, accept_file: bool) -> Result<UploadBody, ApiError> {
+pub async fn read_upload(
+    kino: &Kino,
+    request: Request,
+    accept_file: bool,
+) -> Result<UploadBody, ApiError> {
     let mut params = query_params(&request);
     let ctype = content_type(&request);
     let mut file = None;
     if ctype.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|e| ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text())))?;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|e| ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text())))?
-        {
+        let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
+            ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text()))
+        })?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text()))
+        })? {
             let name = field.name().unwrap_or_default().to_string();
             if name == "file" && accept_file {
                 file = Some(read_file_field(kino, field).await?);
@@ -108,19 +124,29 @@ pub async fn read_upload(kino: &Kino, request: Request, accept_file: bool) -> Re
         extend_from_bytes(&mut params, &ctype, &bytes)?;
         if accept_file {
             if let Some(values) = params.remove("file") {
-                file = values.into_iter().find(|v| !v.is_empty()).map(FileSource::Text);
+                file = values
+                    .into_iter()
+                    .find(|v| !v.is_empty())
+                    .map(FileSource::Text);
             }
         }
     }
     Ok(UploadBody { params, file })
 }
 
-async fn read_text_field(field: axum::extract::multipart::Field<'_>, limit: u64) -> Result<String, ApiError> {
+async fn read_text_field(
+    field: axum::extract::multipart::Field<'_>,
+    limit: u64,
+) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
-    let mut stream = field.map_err(|e| ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text())));
+    let mut stream = field
+        .map_err(|e| ApiError::bad_input(format!("Malformed multipart body: {}", e.body_text())));
     while let Some(chunk) = stream.try_next().await? {
         if (bytes.len() + chunk.len()) as u64 > limit {
-            return Err(ApiError::new(crate::error::ErrorKind::TooLarge, format!("A form field is larger than {limit} bytes")));
+            return Err(ApiError::new(
+                crate::error::ErrorKind::TooLarge,
+                format!("A form field is larger than {limit} bytes"),
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -129,10 +155,14 @@ async fn read_text_field(field: axum::extract::multipart::Field<'_>, limit: u64)
 
 /// A file part streams to staging. A part without a filename that holds a URL or data URI
 /// is that text; any other part is file bytes.
-async fn read_file_field(kino: &Kino, field: axum::extract::multipart::Field<'_>) -> Result<FileSource, ApiError> {
+async fn read_file_field(
+    kino: &Kino,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<FileSource, ApiError> {
     let filename = field.file_name().map(str::to_string);
     let mut staged = kino.staging.create(kino.max_upload_bytes()).await?;
-    let mut stream = field.map_err(|e| ApiError::bad_input(format!("Upload interrupted: {}", e.body_text())));
+    let mut stream =
+        field.map_err(|e| ApiError::bad_input(format!("Upload interrupted: {}", e.body_text())));
     while let Some(chunk) = stream.try_next().await? {
         staged
             .write(&chunk)

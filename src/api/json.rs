@@ -27,7 +27,10 @@ pub fn delivery_path(asset: &Asset, secret: &str) -> String {
     }
     let signature = match asset.delivery_type {
         DeliveryType::Authenticated => {
-            format!("s--{}--/", url_signature(&file, secret, Algorithm::Sha1, false))
+            format!(
+                "s--{}--/",
+                url_signature(&file, secret, Algorithm::Sha1, false)
+            )
         }
         DeliveryType::Upload | DeliveryType::Private => String::new(),
     };
@@ -63,7 +66,10 @@ fn base(kino: &Kino, asset: &Asset) -> Map<String, Value> {
     m.insert("folder".into(), json!(asset.folder()));
     m.insert("display_name".into(), json!(asset.display_name()));
     m.insert("url".into(), json!(format!("{}{path}", kino.public_url)));
-    m.insert("secure_url".into(), json!(format!("{}{path}", kino.secure_url)));
+    m.insert(
+        "secure_url".into(),
+        json!(format!("{}{path}", kino.secure_url)),
+    );
     if let Some(media) = &asset.media {
         if media.kind != MediaKind::Image {
             if let Some(d) = media.duration {
@@ -165,15 +171,25 @@ pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: 
         m.insert("context".into(), context_value(asset));
     }
     media_fields(&mut m, asset);
-    if asset.media.as_ref().is_some_and(|x| x.kind == MediaKind::Video) {
+    if asset
+        .media
+        .as_ref()
+        .is_some_and(|x| x.kind == MediaKind::Video)
+    {
         let path = delivery_path(asset, kino.account.api_secret.expose());
-        let playback = path
-            .replacen(&format!("/v{}/", asset.version), &format!("/sp_auto/v{}/", asset.version), 1);
+        let playback = path.replacen(
+            &format!("/v{}/", asset.version),
+            &format!("/sp_auto/v{}/", asset.version),
+            1,
+        );
         let playback = match playback.rsplit_once('.') {
             Some((stem, _)) => format!("{stem}.m3u8"),
             None => format!("{playback}.m3u8"),
         };
-        m.insert("playback_url".into(), json!(format!("{}{playback}", kino.secure_url)));
+        m.insert(
+            "playback_url".into(),
+            json!(format!("{}{playback}", kino.secure_url)),
+        );
     }
     if existing {
         m.insert("existing".into(), json!(true));

@@ -47,7 +47,9 @@ async fn action(
         return upload(kino, cloud, upload_type, request).await;
     }
     let rt = ResourceType::parse(&resource_type).ok_or_else(|| {
-        ApiError::bad_input(format!("Invalid resource type {resource_type:?}: expected image, video or raw"))
+        ApiError::bad_input(format!(
+            "Invalid resource type {resource_type:?}: expected image, video or raw"
+        ))
     })?;
     let params = read_params(&kino, request).await?;
     kino.authorize_upload(&cloud, &params, false).await?;
@@ -58,7 +60,9 @@ async fn action(
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
         other => {
-            return Err(ApiError::not_found(format!("Unknown Upload API method {other:?}")));
+            return Err(ApiError::not_found(format!(
+                "Unknown Upload API method {other:?}"
+            )));
         }
     };
     Ok(axum::Json(body).into_response())
@@ -68,7 +72,9 @@ fn delivery_type(params: &Params, key: &str) -> Result<DeliveryType, ApiError> {
     match params.get(key) {
         None => Ok(DeliveryType::Upload),
         Some(t) => DeliveryType::parse(t).ok_or_else(|| {
-            ApiError::bad_input(format!("Invalid {key} {t:?}: expected upload, private or authenticated"))
+            ApiError::bad_input(format!(
+                "Invalid {key} {t:?}: expected upload, private or authenticated"
+            ))
         }),
     }
 }
@@ -79,7 +85,12 @@ fn required<'a>(params: &'a Params, key: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::bad_input(format!("Missing required parameter - {key}")))
 }
 
-async fn upload(kino: Kino, cloud: String, upload_type: UploadType, request: Request) -> Result<Response, ApiError> {
+async fn upload(
+    kino: Kino,
+    cloud: String,
+    upload_type: UploadType,
+    request: Request,
+) -> Result<Response, ApiError> {
     let headers: HeaderMap = request.headers().clone();
     let UploadBody { mut params, file } = read_upload(&kino, request, true).await?;
     let caller = kino.authorize_upload(&cloud, &params, true).await?;
@@ -88,7 +99,8 @@ async fn upload(kino: Kino, cloud: String, upload_type: UploadType, request: Req
             Caller::UnsignedPreset(p) => Some(p.clone()),
             Caller::Signed => kino.catalog.preset(&cloud, &name).await?,
         };
-        let preset = preset.ok_or_else(|| ApiError::bad_input(format!("Upload preset {name} not found")))?;
+        let preset =
+            preset.ok_or_else(|| ApiError::bad_input(format!("Upload preset {name} not found")))?;
         let mut defaults = Params::new();
         for (k, v) in &preset.settings {
             defaults.push(k, v.clone());
@@ -98,17 +110,24 @@ async fn upload(kino: Kino, cloud: String, upload_type: UploadType, request: Req
     let file = file.ok_or_else(|| ApiError::bad_input("Missing required parameter - file"))?;
     let (staged, filename) = match file {
         FileSource::Staged(staged, name) => (staged, name),
-        FileSource::Text(text) if text.starts_with("data:") => (kino.stage_data_uri(&text).await?, None),
+        FileSource::Text(text) if text.starts_with("data:") => {
+            (kino.stage_data_uri(&text).await?, None)
+        }
         FileSource::Text(text) => {
             let name = ::url::Url::parse(&text)
                 .ok()
-                .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
+                .and_then(|u| {
+                    u.path_segments()
+                        .and_then(|mut s| s.next_back().map(str::to_string))
+                })
                 .filter(|s| !s.is_empty());
             (kino.fetch_remote(&text).await?, name)
         }
     };
 
-    let chunk_id = headers.get("x-unique-upload-id").and_then(|v| v.to_str().ok());
+    let chunk_id = headers
+        .get("x-unique-upload-id")
+        .and_then(|v| v.to_str().ok());
     let chunk_range = headers.get("content-range").and_then(|v| v.to_str().ok());
     let staged = match (chunk_id, chunk_range) {
         (Some(id), Some(range)) => {
@@ -127,19 +146,45 @@ async fn upload(kino: Kino, cloud: String, upload_type: UploadType, request: Req
         _ => staged,
     };
     let uploaded = kino
-        .ingest(&cloud, upload_type, &caller, &params, Incoming { file: staged, filename })
+        .ingest(
+            &cloud,
+            upload_type,
+            &caller,
+            &params,
+            Incoming {
+                file: staged,
+                filename,
+            },
+        )
         .await?;
-    let body = upload_response(&kino, &uploaded.asset, uploaded.existing, uploaded.overwritten);
+    let body = upload_response(
+        &kino,
+        &uploaded.asset,
+        uploaded.existing,
+        uploaded.overwritten,
+    );
     Ok(axum::Json(body).into_response())
 }
 
-async fn destroy(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+async fn destroy(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
     let public_id = required(params, "public_id")?;
-    let found = kino.destroy(cloud, rt, delivery_type(params, "type")?, public_id).await?;
+    let found = kino
+        .destroy(cloud, rt, delivery_type(params, "type")?, public_id)
+        .await?;
     Ok(json!({"result": if found { "ok" } else { "not found" }}))
 }
 
-async fn rename(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+async fn rename(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
     let from = required(params, "from_public_id")?;
     let to = required(params, "to_public_id")?;
     let from_type = delivery_type(params, "type")?;
@@ -148,16 +193,31 @@ async fn rename(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> 
         None => from_type,
     };
     let overwrite = params.bool("overwrite")?.unwrap_or(false);
-    let asset = kino.rename(cloud, rt, (from_type, from), (to_type, to), overwrite).await?;
+    let asset = kino
+        .rename(cloud, rt, (from_type, from), (to_type, to), overwrite)
+        .await?;
     Ok(upload_response(kino, &asset, false, false))
 }
 
-async fn explicit(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+async fn explicit(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
     let public_id = required(params, "public_id")?;
     let dt = delivery_type(params, "type")?;
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
     if params.contains("tags") {
-        kino.tag_assets(cloud, rt, dt, &[public_id.to_string()], TagCommand::Replace, &params.list("tags")).await?;
+        kino.tag_assets(
+            cloud,
+            rt,
+            dt,
+            &[public_id.to_string()],
+            TagCommand::Replace,
+            &params.list("tags"),
+        )
+        .await?;
     }
     if let Some(raw) = params.get("context") {
         let context = parse_context(raw)?;
@@ -167,25 +227,49 @@ async fn explicit(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -
     Ok(upload_response(kino, &asset, false, false))
 }
 
-async fn tags(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+async fn tags(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
     let command = TagCommand::parse(params.get("command").unwrap_or("add"))?;
     let mut tags = params.list("tag");
     tags.extend(params.list("tags"));
     let ids = params.values("public_ids");
-    let done = kino.tag_assets(cloud, rt, delivery_type(params, "type")?, &ids, command, &tags).await?;
+    let done = kino
+        .tag_assets(
+            cloud,
+            rt,
+            delivery_type(params, "type")?,
+            &ids,
+            command,
+            &tags,
+        )
+        .await?;
     Ok(json!({"public_ids": done}))
 }
 
-async fn context(kino: &Kino, cloud: &str, rt: ResourceType, params: &Params) -> Result<serde_json::Value, ApiError> {
+async fn context(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
     let ids = params.values("public_ids");
     let dt = delivery_type(params, "type")?;
     let done = match params.get("command").unwrap_or("add") {
         "add" => {
             let context = parse_context(required(params, "context")?)?;
-            kino.context_assets(cloud, rt, dt, &ids, Some(&context)).await?
+            kino.context_assets(cloud, rt, dt, &ids, Some(&context))
+                .await?
         }
         "remove_all" => kino.context_assets(cloud, rt, dt, &ids, None).await?,
-        other => return Err(ApiError::bad_input(format!("Invalid command {other:?}: expected add or remove_all"))),
+        other => {
+            return Err(ApiError::bad_input(format!(
+                "Invalid command {other:?}: expected add or remove_all"
+            )));
+        }
     };
     Ok(json!({"public_ids": done}))
 }

@@ -123,7 +123,10 @@ impl Catalog {
             .fetch_all(&self.read)
             .await
             .map_err(CatalogError::query("list trash"))?;
-        Ok(rows.iter().filter_map(|r| r.try_get("blob_key").ok()).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.try_get("blob_key").ok())
+            .collect())
     }
 
     pub async fn forget_trash(&self, blob_key: &str) -> Result<(), CatalogError> {
@@ -138,7 +141,11 @@ impl Catalog {
     /// Inserts the asset, or replaces the current version of the same public id (keeping its
     /// `asset_id` and `created_at`). Returns the stored asset and the blob key it replaced.
     pub async fn put_asset(&self, new: &NewAsset) -> Result<(Asset, Option<String>), CatalogError> {
-        let mut tx = self.write.begin().await.map_err(CatalogError::query("begin put"))?;
+        let mut tx = self
+            .write
+            .begin()
+            .await
+            .map_err(CatalogError::query("begin put"))?;
         let existing = sqlx::query(
             "SELECT id, blob_key FROM assets WHERE cloud = ? AND resource_type = ? AND delivery_type = ? AND public_id = ?",
         )
@@ -153,7 +160,9 @@ impl Catalog {
         let (row, replaced) = match existing {
             Some(r) => {
                 let row: i64 = r.try_get("id").map_err(CatalogError::query("read id"))?;
-                let old_key: String = r.try_get("blob_key").map_err(CatalogError::query("read key"))?;
+                let old_key: String = r
+                    .try_get("blob_key")
+                    .map_err(CatalogError::query("read key"))?;
                 sqlx::query(
                     "UPDATE assets SET format = ?, version = ?, version_id = ?, bytes = ?, width = ?, height = ?, \
                      etag = ?, blob_key = ?, original_filename = ?, media = ?, context = ?, updated_at = ? WHERE id = ?",
@@ -204,7 +213,10 @@ impl Catalog {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(CatalogError::query("insert asset"))?;
-                (r.try_get("id").map_err(CatalogError::query("read id"))?, None)
+                (
+                    r.try_get("id").map_err(CatalogError::query("read id"))?,
+                    None,
+                )
             }
         };
         replace_tags(&mut tx, row, &new.cloud, &new.tags).await?;
@@ -217,7 +229,9 @@ impl Catalog {
         if let Some(old) = &replaced {
             trash_in(&mut tx, old).await?;
         }
-        tx.commit().await.map_err(CatalogError::query("commit put"))?;
+        tx.commit()
+            .await
+            .map_err(CatalogError::query("commit put"))?;
         let asset = self
             .asset_by_row(row)
             .await?
@@ -279,7 +293,9 @@ impl Catalog {
         if assets.is_empty() {
             return Ok(());
         }
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT asset_row, tag FROM asset_tags WHERE asset_row IN (");
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT asset_row, tag FROM asset_tags WHERE asset_row IN (",
+        );
         let mut sep = q.separated(", ");
         for a in assets.iter() {
             sep.push_bind(a.row);
@@ -292,7 +308,9 @@ impl Catalog {
             .map_err(CatalogError::query("load tags"))?;
         let mut by_row: HashMap<i64, Vec<String>> = HashMap::new();
         for r in rows {
-            let row: i64 = r.try_get("asset_row").map_err(CatalogError::query("tag row"))?;
+            let row: i64 = r
+                .try_get("asset_row")
+                .map_err(CatalogError::query("tag row"))?;
             let tag: String = r.try_get("tag").map_err(CatalogError::query("tag"))?;
             by_row.entry(row).or_default().push(tag);
         }
@@ -309,7 +327,8 @@ impl Catalog {
             .map(|c| format!("a.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM assets a WHERE a.cloud = "));
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM assets a WHERE a.cloud = "));
         q.push_bind(&query.cloud);
         if let Some(rt) = query.resource_type {
             q.push(" AND a.resource_type = ").push_bind(rt.as_str());
@@ -350,7 +369,10 @@ impl Catalog {
             .fetch_all(&self.read)
             .await
             .map_err(CatalogError::query("list assets"))?;
-        let mut items = rows.iter().map(asset_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows
+            .iter()
+            .map(asset_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_row = if items.len() > query.limit as usize {
             items.truncate(query.limit as usize);
             items.last().map(|a| a.row)
@@ -363,10 +385,16 @@ impl Catalog {
 
     /// Replaces, adds or removes tags of one asset.
     pub async fn set_tags(&self, asset: &Asset, tags: &[String]) -> Result<(), CatalogError> {
-        let mut tx = self.write.begin().await.map_err(CatalogError::query("begin tags"))?;
+        let mut tx = self
+            .write
+            .begin()
+            .await
+            .map_err(CatalogError::query("begin tags"))?;
         replace_tags(&mut tx, asset.row, &asset.cloud, tags).await?;
         touch(&mut tx, asset.row).await?;
-        tx.commit().await.map_err(CatalogError::query("commit tags"))?;
+        tx.commit()
+            .await
+            .map_err(CatalogError::query("commit tags"))?;
         Ok(())
     }
 
@@ -394,7 +422,11 @@ impl Catalog {
         to_type: DeliveryType,
         overwrite: bool,
     ) -> Result<Option<String>, CatalogError> {
-        let mut tx = self.write.begin().await.map_err(CatalogError::query("begin rename"))?;
+        let mut tx = self
+            .write
+            .begin()
+            .await
+            .map_err(CatalogError::query("begin rename"))?;
         let target = sqlx::query(
             "SELECT id, blob_key FROM assets WHERE cloud = ? AND resource_type = ? AND delivery_type = ? AND public_id = ?",
         )
@@ -414,30 +446,42 @@ impl Catalog {
                         "Resource {to_public_id}"
                     )));
                 }
-                let key: String = t.try_get("blob_key").map_err(CatalogError::query("target key"))?;
+                let key: String = t
+                    .try_get("blob_key")
+                    .map_err(CatalogError::query("target key"))?;
                 delete_row(&mut tx, id).await?;
                 trash_in(&mut tx, &key).await?;
                 replaced = Some(key);
             }
         }
-        sqlx::query("UPDATE assets SET public_id = ?, delivery_type = ?, updated_at = ? WHERE id = ?")
-            .bind(to_public_id)
-            .bind(to_type.as_str())
-            .bind(Utc::now().to_rfc3339())
-            .bind(asset.row)
-            .execute(&mut *tx)
+        sqlx::query(
+            "UPDATE assets SET public_id = ?, delivery_type = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(to_public_id)
+        .bind(to_type.as_str())
+        .bind(Utc::now().to_rfc3339())
+        .bind(asset.row)
+        .execute(&mut *tx)
+        .await
+        .map_err(CatalogError::query("rename asset"))?;
+        tx.commit()
             .await
-            .map_err(CatalogError::query("rename asset"))?;
-        tx.commit().await.map_err(CatalogError::query("commit rename"))?;
+            .map_err(CatalogError::query("commit rename"))?;
         Ok(replaced)
     }
 
     /// Removes an asset row; its blob goes to the trash in the same commit.
     pub async fn delete_asset(&self, asset: &Asset) -> Result<(), CatalogError> {
-        let mut tx = self.write.begin().await.map_err(CatalogError::query("begin delete"))?;
+        let mut tx = self
+            .write
+            .begin()
+            .await
+            .map_err(CatalogError::query("begin delete"))?;
         delete_row(&mut tx, asset.row).await?;
         trash_in(&mut tx, &asset.blob_key).await?;
-        tx.commit().await.map_err(CatalogError::query("commit delete"))?;
+        tx.commit()
+            .await
+            .map_err(CatalogError::query("commit delete"))?;
         Ok(())
     }
 
@@ -465,7 +509,8 @@ impl Catalog {
         if let Some(a) = after {
             q.push(" AND t.tag > ").push_bind(a);
         }
-        q.push(" ORDER BY t.tag LIMIT ").push_bind(i64::from(limit) + 1);
+        q.push(" ORDER BY t.tag LIMIT ")
+            .push_bind(i64::from(limit) + 1);
         let rows = q
             .build()
             .fetch_all(&self.read)
@@ -479,11 +524,13 @@ impl Catalog {
 
     /// Number of assets and total bytes of a cloud.
     pub async fn usage(&self, cloud: &str) -> Result<Usage, CatalogError> {
-        let r = sqlx::query("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM assets WHERE cloud = ?")
-            .bind(cloud)
-            .fetch_one(&self.read)
-            .await
-            .map_err(CatalogError::query("usage"))?;
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM assets WHERE cloud = ?",
+        )
+        .bind(cloud)
+        .fetch_one(&self.read)
+        .await
+        .map_err(CatalogError::query("usage"))?;
         Ok(Usage {
             assets: r.try_get("n").map_err(CatalogError::query("usage count"))?,
             bytes: r.try_get("b").map_err(CatalogError::query("usage bytes"))?,

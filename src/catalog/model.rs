@@ -43,7 +43,9 @@ impl Asset {
 
     /// The last segment of the public id.
     pub fn display_name(&self) -> &str {
-        self.public_id.rsplit_once('/').map_or(&self.public_id, |(_, n)| n)
+        self.public_id
+            .rsplit_once('/')
+            .map_or(&self.public_id, |(_, n)| n)
     }
 }
 

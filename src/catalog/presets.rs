@@ -8,10 +8,16 @@ use sqlx::Row;
 use super::{Catalog, CatalogError, Preset};
 
 fn preset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Preset, CatalogError> {
-    let settings: String = row.try_get("settings").map_err(CatalogError::query("preset settings"))?;
+    let settings: String = row
+        .try_get("settings")
+        .map_err(CatalogError::query("preset settings"))?;
     Ok(Preset {
-        name: row.try_get("name").map_err(CatalogError::query("preset name"))?,
-        unsigned: row.try_get("unsigned").map_err(CatalogError::query("preset unsigned"))?,
+        name: row
+            .try_get("name")
+            .map_err(CatalogError::query("preset name"))?,
+        unsigned: row
+            .try_get("unsigned")
+            .map_err(CatalogError::query("preset unsigned"))?,
         settings: serde_json::from_str(&settings)
             .map_err(|e| CatalogError::Corrupt(format!("preset settings: {e}")))?,
     })
@@ -33,18 +39,23 @@ impl Catalog {
         .await
         .map_err(CatalogError::query("create preset"))?;
         if done.rows_affected() == 0 {
-            return Err(CatalogError::AlreadyExists(format!("Upload preset {}", preset.name)));
+            return Err(CatalogError::AlreadyExists(format!(
+                "Upload preset {}",
+                preset.name
+            )));
         }
         Ok(())
     }
 
     pub async fn preset(&self, cloud: &str, name: &str) -> Result<Option<Preset>, CatalogError> {
-        let row = sqlx::query("SELECT name, unsigned, settings FROM upload_presets WHERE cloud = ? AND name = ?")
-            .bind(cloud)
-            .bind(name)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(CatalogError::query("get preset"))?;
+        let row = sqlx::query(
+            "SELECT name, unsigned, settings FROM upload_presets WHERE cloud = ? AND name = ?",
+        )
+        .bind(cloud)
+        .bind(name)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(CatalogError::query("get preset"))?;
         row.as_ref().map(preset_from_row).transpose()
     }
 
@@ -64,7 +75,10 @@ impl Catalog {
         .fetch_all(&self.read)
         .await
         .map_err(CatalogError::query("list presets"))?;
-        let mut presets = rows.iter().map(preset_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut presets = rows
+            .iter()
+            .map(preset_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let more = presets.len() > limit as usize;
         presets.truncate(limit as usize);
         Ok((presets, more))
@@ -84,14 +98,16 @@ impl Catalog {
             .ok_or_else(|| CatalogError::NotFound(format!("Upload preset {name} not found")))?;
         let mut merged = current.settings;
         merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
-        sqlx::query("UPDATE upload_presets SET unsigned = ?, settings = ? WHERE cloud = ? AND name = ?")
-            .bind(unsigned.unwrap_or(current.unsigned))
-            .bind(serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into()))
-            .bind(cloud)
-            .bind(name)
-            .execute(&self.write)
-            .await
-            .map_err(CatalogError::query("update preset"))?;
+        sqlx::query(
+            "UPDATE upload_presets SET unsigned = ?, settings = ? WHERE cloud = ? AND name = ?",
+        )
+        .bind(unsigned.unwrap_or(current.unsigned))
+        .bind(serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into()))
+        .bind(cloud)
+        .bind(name)
+        .execute(&self.write)
+        .await
+        .map_err(CatalogError::query("update preset"))?;
         Ok(())
     }
 
@@ -103,7 +119,9 @@ impl Catalog {
             .await
             .map_err(CatalogError::query("delete preset"))?;
         if done.rows_affected() == 0 {
-            return Err(CatalogError::NotFound(format!("Upload preset {name} not found")));
+            return Err(CatalogError::NotFound(format!(
+                "Upload preset {name} not found"
+            )));
         }
         Ok(())
     }

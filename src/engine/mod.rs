@@ -21,6 +21,12 @@ pub enum EngineError {
     NoMediaStreams,
     #[error("the media data is truncated or corrupt ({0})")]
     Corrupt(#[source] ffmpeg_next::Error),
+    #[error("the media data is truncated: stream {stream} holds {read} of its {expected} packets")]
+    Truncated {
+        stream: usize,
+        read: i64,
+        expected: i64,
+    },
     #[error("no frame of the {0} stream could be decoded")]
     Undecodable(&'static str),
     #[error("the engine task failed: {0}")]

@@ -5,9 +5,9 @@
 use std::ffi::CStr;
 use std::path::Path;
 
-use ffmpeg_next as ff;
 use ff::format::stream::Disposition;
 use ff::media::Type as Medium;
+use ffmpeg_next as ff;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
@@ -87,24 +87,27 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         (None, None) => return Err(EngineError::NoMediaStreams),
     };
 
-    let video = video_index.and_then(|i| input.stream(i)).map(|s| video_track(&s));
-    let audio = audio_index.and_then(|i| input.stream(i)).map(|s| audio_track(&s));
-    let (mut width, mut height, rotation, frame_rate, stream_frames) = match video_index
+    let video = video_index
         .and_then(|i| input.stream(i))
-    {
-        Some(s) => {
-            let params = s.parameters();
-            // SAFETY: `params` wraps the stream's AVCodecParameters, valid while `input` lives;
-            // we only read two plain integer fields.
-            let (w, h) = unsafe {
-                let p = params.as_ptr();
-                ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
-            };
-            let rate = rational(s.avg_frame_rate()).or_else(|| rational(s.rate()));
-            (Some(w), Some(h), rotation_of(&s), rate, s.frames())
-        }
-        None => (None, None, 0, None, 0),
-    };
+        .map(|s| video_track(&s));
+    let audio = audio_index
+        .and_then(|i| input.stream(i))
+        .map(|s| audio_track(&s));
+    let (mut width, mut height, rotation, frame_rate, stream_frames) =
+        match video_index.and_then(|i| input.stream(i)) {
+            Some(s) => {
+                let params = s.parameters();
+                // SAFETY: `params` wraps the stream's AVCodecParameters, valid while `input` lives;
+                // we only read two plain integer fields.
+                let (w, h) = unsafe {
+                    let p = params.as_ptr();
+                    ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
+                };
+                let rate = rational(s.avg_frame_rate()).or_else(|| rational(s.rate()));
+                (Some(w), Some(h), rotation_of(&s), rate, s.frames())
+            }
+            None => (None, None, 0, None, 0),
+        };
     if rotation % 180 == 90 {
         std::mem::swap(&mut width, &mut height);
     }
@@ -114,7 +117,11 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         d if d > 0 => Some(d as f64 / f64::from(ff::ffi::AV_TIME_BASE)),
         _ => scan.end_seconds,
     };
-    let frames = if stream_frames > 0 { stream_frames } else { scan.video_packets };
+    let frames = if stream_frames > 0 {
+        stream_frames
+    } else {
+        scan.video_packets
+    };
     let bit_rate = match input.bit_rate() {
         b if b > 0 => Some(b),
         _ => None,
@@ -122,7 +129,12 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
     let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
     let (duration, frame_rate, nb_frames, bit_rate) = match kind {
         MediaKind::Image => (None, None, None, None),
-        _ => (duration, frame_rate, Some(frames).filter(|n| *n > 0), bit_rate),
+        _ => (
+            duration,
+            frame_rate,
+            Some(frames).filter(|n| *n > 0),
+            bit_rate,
+        ),
     };
     Ok(MediaInfo {
         kind,
@@ -135,8 +147,16 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         frame_rate,
         nb_frames,
         rotation,
-        pages: if kind == MediaKind::Image { frames.max(1) as u32 } else { 0 },
-        video: if kind == MediaKind::Image { None } else { video },
+        pages: if kind == MediaKind::Image {
+            frames.max(1) as u32
+        } else {
+            0
+        },
+        video: if kind == MediaKind::Image {
+            None
+        } else {
+            video
+        },
         audio,
     })
 }
@@ -147,7 +167,10 @@ struct Scan {
 }
 
 /// Reads every packet; decodes the first frame of the video stream, if there is one.
-fn scan_packets(input: &mut ff::format::context::Input, video: Option<usize>) -> Result<Scan, EngineError> {
+fn scan_packets(
+    input: &mut ff::format::context::Input,
+    video: Option<usize>,
+) -> Result<Scan, EngineError> {
     let mut decoder = match video.and_then(|i| input.stream(i)) {
         Some(s) => {
             let ctx = ff::codec::context::Context::from_parameters(s.parameters())
@@ -157,7 +180,13 @@ fn scan_packets(input: &mut ff::format::context::Input, video: Option<usize>) ->
         None => None,
     };
     let mut decoded = false;
-    let mut scan = Scan { video_packets: 0, end_seconds: None };
+    let mut scan = Scan {
+        video_packets: 0,
+        end_seconds: None,
+    };
+    // Containers with an index (MP4) announce their packet counts; fewer means truncation.
+    let expected: Vec<i64> = input.streams().map(|s| s.frames()).collect();
+    let mut read = vec![0i64; expected.len()];
     let mut frame = ff::frame::Video::empty();
     let mut packet = ff::Packet::empty();
     loop {
@@ -167,6 +196,9 @@ fn scan_packets(input: &mut ff::format::context::Input, video: Option<usize>) ->
             Err(e) => return Err(EngineError::Corrupt(e)),
         }
         let index = packet.stream();
+        if let Some(n) = read.get_mut(index) {
+            *n += 1;
+        }
         if let Some(stream) = input.stream(index) {
             if let Some(pts) = packet.pts() {
                 let end = (pts + packet.duration()) as f64 * f64::from(stream.time_base());
@@ -191,6 +223,15 @@ fn scan_packets(input: &mut ff::format::context::Input, video: Option<usize>) ->
     if video.is_some() && !decoded {
         return Err(EngineError::Undecodable("video"));
     }
+    for (stream, (&expected, &read)) in expected.iter().zip(&read).enumerate() {
+        if expected > 0 && read < expected {
+            return Err(EngineError::Truncated {
+                stream,
+                read,
+                expected,
+            });
+        }
+    }
     Ok(scan)
 }
 
@@ -200,7 +241,9 @@ fn rational(r: ff::Rational) -> Option<f64> {
 
 fn rotation_of(stream: &ff::format::stream::Stream) -> i32 {
     for side in stream.side_data() {
-        if side.kind() == ff::codec::packet::side_data::Type::DisplayMatrix && side.data().len() >= 36 {
+        if side.kind() == ff::codec::packet::side_data::Type::DisplayMatrix
+            && side.data().len() >= 36
+        {
             // SAFETY: display-matrix side data is nine native-endian i32 (libav's layout), and we
             // checked the length; av_display_rotation_get only reads them.
             let degrees = unsafe { ff::ffi::av_display_rotation_get(side.data().as_ptr().cast()) };
@@ -221,7 +264,11 @@ fn c_string(ptr: *const std::ffi::c_char) -> Option<String> {
         return None;
     }
     // SAFETY: libav returns pointers to static NUL-terminated names (or NULL, handled above).
-    Some(unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+    Some(
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 fn video_track(stream: &ff::format::stream::Stream) -> VideoTrack {
@@ -231,7 +278,10 @@ fn video_track(stream: &ff::format::stream::Stream) -> VideoTrack {
     // the name lookups return static strings or NULL.
     let (pix_format, profile, level, sar) = unsafe {
         let p = params.as_ptr();
-        let pix = c_string(ff::ffi::av_get_pix_fmt_name(std::mem::transmute::<i32, ff::ffi::AVPixelFormat>((*p).format)));
+        let pix = c_string(ff::ffi::av_get_pix_fmt_name(std::mem::transmute::<
+            i32,
+            ff::ffi::AVPixelFormat,
+        >((*p).format)));
         let profile = c_string(ff::ffi::avcodec_profile_name(id.into(), (*p).profile));
         (pix, profile, (*p).level, (*p).sample_aspect_ratio)
     };
@@ -280,7 +330,11 @@ fn dar_of(w: i32, h: i32, sar_num: i32, sar_den: i32) -> Option<String> {
     if w <= 0 || h <= 0 {
         return None;
     }
-    let (sn, sd) = if sar_num > 0 && sar_den > 0 { (sar_num, sar_den) } else { (1, 1) };
+    let (sn, sd) = if sar_num > 0 && sar_den > 0 {
+        (sar_num, sar_den)
+    } else {
+        (1, 1)
+    };
     let (mut n, mut d) = (i64::from(w) * i64::from(sn), i64::from(h) * i64::from(sd));
     let g = gcd(n, d);
     n /= g;
@@ -335,8 +389,12 @@ fn format_name(
     match names.first().copied().unwrap_or_default() {
         "mov" if video.is_none() => "m4a".into(),
         "mov" => "mp4".into(),
-        "matroska" if matches!(video_codec, Some("vp8" | "vp9" | "av1") | None)
-            && audio.is_none_or(|a| matches!(a.codec.as_str(), "opus" | "vorbis")) => "webm".into(),
+        "matroska"
+            if matches!(video_codec, Some("vp8" | "vp9" | "av1") | None)
+                && audio.is_none_or(|a| matches!(a.codec.as_str(), "opus" | "vorbis")) =>
+        {
+            "webm".into()
+        }
         "matroska" => "mkv".into(),
         "ogg" if video.is_some() => "ogv".into(),
         "ogg" if audio.is_some_and(|a| a.codec == "opus") => "opus".into(),

@@ -26,7 +26,9 @@ impl Kino {
         if cloud == self.account.cloud_name {
             Ok(())
         } else {
-            Err(ServiceError::Unauthorized(format!("Invalid cloud_name {cloud}")))
+            Err(ServiceError::Unauthorized(format!(
+                "Invalid cloud_name {cloud}"
+            )))
         }
     }
 
@@ -48,11 +50,10 @@ impl Kino {
                     "Upload preset must be specified when using unsigned upload".into(),
                 ));
             };
-            let preset = self
-                .catalog
-                .preset(cloud, name)
-                .await?
-                .ok_or_else(|| ServiceError::BadInput(format!("Upload preset {name} not found")))?;
+            let preset =
+                self.catalog.preset(cloud, name).await?.ok_or_else(|| {
+                    ServiceError::BadInput(format!("Upload preset {name} not found"))
+                })?;
             if !preset.unsigned {
                 return Err(ServiceError::BadInput(format!(
                     "Upload preset {name} is not enabled for unsigned uploading"
@@ -64,13 +65,17 @@ impl Kino {
             .get("api_key")
             .ok_or_else(|| ServiceError::Unauthorized("Must supply api_key".into()))?;
         if api_key != self.account.api_key {
-            return Err(ServiceError::Unauthorized(format!("Unknown API key {api_key}")));
+            return Err(ServiceError::Unauthorized(format!(
+                "Unknown API key {api_key}"
+            )));
         }
-        let timestamp = params
-            .get("timestamp")
-            .ok_or_else(|| ServiceError::BadInput("Missing required parameter - timestamp".into()))?;
+        let timestamp = params.get("timestamp").ok_or_else(|| {
+            ServiceError::BadInput("Missing required parameter - timestamp".into())
+        })?;
         let ts: i64 = timestamp.parse().map_err(|_| {
-            ServiceError::BadInput(format!("Invalid timestamp {timestamp:?}: expected Unix seconds"))
+            ServiceError::BadInput(format!(
+                "Invalid timestamp {timestamp:?}: expected Unix seconds"
+            ))
         })?;
         let now = Utc::now().timestamp();
         if now - ts > SIGNATURE_WINDOW_SECS {
@@ -93,7 +98,10 @@ impl Kino {
                 // pycloudinary 1.46 sends `notification_url`/`batch_id` on tags, context and
                 // metadata calls without signing them.
                 let mut trimmed = params.clone();
-                let removed = [trimmed.remove("notification_url"), trimmed.remove("batch_id")];
+                let removed = [
+                    trimmed.remove("notification_url"),
+                    trimmed.remove("batch_id"),
+                ];
                 if removed.iter().any(Option::is_some)
                     && verify_request(&trimmed, signature, secret) == Verdict::Valid
                 {
@@ -115,7 +123,10 @@ impl Kino {
     pub fn authorize_admin(&self, cloud: &str, header: Option<&str>) -> Result<(), ServiceError> {
         let missing = || ServiceError::Unauthorized("Must supply api_key".into());
         let encoded = header
-            .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
+            .and_then(|h| {
+                h.strip_prefix("Basic ")
+                    .or_else(|| h.strip_prefix("basic "))
+            })
             .ok_or_else(missing)?
             .trim();
         let decoded = base64::engine::general_purpose::STANDARD
@@ -130,7 +141,9 @@ impl Kino {
             return Err(ServiceError::Unauthorized(format!("Unknown API key {key}")));
         }
         if secret != self.account.api_secret.expose() {
-            return Err(ServiceError::Unauthorized(format!("Invalid API secret for key {key}")));
+            return Err(ServiceError::Unauthorized(format!(
+                "Invalid API secret for key {key}"
+            )));
         }
         self.check_cloud(cloud)
     }

@@ -110,7 +110,12 @@ impl ChunkArea {
 }
 
 fn io_err(step: &'static str) -> impl FnOnce(std::io::Error) -> ServiceError {
-    move |e| ServiceError::Store(StoreError::WriteStaging(std::io::Error::new(e.kind(), format!("{step}: {e}"))))
+    move |e| {
+        ServiceError::Store(StoreError::WriteStaging(std::io::Error::new(
+            e.kind(),
+            format!("{step}: {e}"),
+        )))
+    }
 }
 
 impl Kino {
@@ -124,9 +129,13 @@ impl Kino {
     ) -> Result<ChunkProgress, ServiceError> {
         let valid_id = !upload_id.is_empty()
             && upload_id.len() <= 64
-            && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && upload_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid_id {
-            return Err(ServiceError::BadInput(format!("Invalid X-Unique-Upload-Id {upload_id:?}")));
+            return Err(ServiceError::BadInput(format!(
+                "Invalid X-Unique-Upload-Id {upload_id:?}"
+            )));
         }
         if chunk.len() != range.end - range.start + 1 {
             return Err(ServiceError::BadInput(format!(
@@ -138,7 +147,9 @@ impl Kino {
         }
         let limit = self.max_upload_bytes();
         if range.end >= limit || range.total.is_some_and(|t| t > limit) {
-            return Err(ServiceError::TooLarge(format!("File size too large. Maximum is {limit}.")));
+            return Err(ServiceError::TooLarge(format!(
+                "File size too large. Maximum is {limit}."
+            )));
         }
         let key = format!("{cloud}__{upload_id}");
         let lock = self.chunks.lock_for(&key);
@@ -158,7 +169,9 @@ impl Kino {
         }
         progress.total = progress.total.or(range.total);
 
-        let mut source = tokio::fs::File::open(chunk.path()).await.map_err(io_err("open chunk"))?;
+        let mut source = tokio::fs::File::open(chunk.path())
+            .await
+            .map_err(io_err("open chunk"))?;
         let mut target = tokio::fs::OpenOptions::new()
             .create(true)
             .write(true)
@@ -166,26 +179,44 @@ impl Kino {
             .open(&data_path)
             .await
             .map_err(io_err("open upload"))?;
-        target.seek(SeekFrom::Start(range.start)).await.map_err(io_err("seek upload"))?;
-        tokio::io::copy(&mut source, &mut target).await.map_err(io_err("write chunk"))?;
+        target
+            .seek(SeekFrom::Start(range.start))
+            .await
+            .map_err(io_err("seek upload"))?;
+        tokio::io::copy(&mut source, &mut target)
+            .await
+            .map_err(io_err("write chunk"))?;
         target.sync_all().await.map_err(io_err("sync upload"))?;
         drop(chunk);
         progress.add(range.start, range.end + 1);
         let meta = serde_json::to_vec(&progress).unwrap_or_default();
-        tokio::fs::write(&meta_path, meta).await.map_err(io_err("write progress"))?;
+        tokio::fs::write(&meta_path, meta)
+            .await
+            .map_err(io_err("write progress"))?;
 
         if !progress.complete() {
-            return Ok(ChunkProgress::Partial { bytes: progress.bytes() });
+            return Ok(ChunkProgress::Partial {
+                bytes: progress.bytes(),
+            });
         }
         let total = progress.total.unwrap_or_default();
         target.set_len(total).await.map_err(io_err("trim upload"))?;
         drop(target);
         let md5 = md5_of(&data_path).await.map_err(io_err("hash upload"))?;
-        let staged_path = self.chunks.staging_dir.join(format!("{key}.assembled.part"));
-        tokio::fs::rename(&data_path, &staged_path).await.map_err(io_err("move upload"))?;
+        let staged_path = self
+            .chunks
+            .staging_dir
+            .join(format!("{key}.assembled.part"));
+        tokio::fs::rename(&data_path, &staged_path)
+            .await
+            .map_err(io_err("move upload"))?;
         let _ = tokio::fs::remove_file(&meta_path).await;
         self.chunks.forget_lock(&key);
-        Ok(ChunkProgress::Complete(StagedFile::adopt(staged_path, total, md5)))
+        Ok(ChunkProgress::Complete(StagedFile::adopt(
+            staged_path,
+            total,
+            md5,
+        )))
     }
 }
 
@@ -212,20 +243,37 @@ mod tests {
     fn content_range_forms() {
         assert_eq!(
             parse_content_range("bytes 0-11/30").unwrap(),
-            ChunkRange { start: 0, end: 11, total: Some(30) }
+            ChunkRange {
+                start: 0,
+                end: 11,
+                total: Some(30)
+            }
         );
         assert_eq!(
             parse_content_range("bytes 12-23/-1").unwrap(),
-            ChunkRange { start: 12, end: 23, total: None }
+            ChunkRange {
+                start: 12,
+                end: 23,
+                total: None
+            }
         );
-        for bad in ["bytes 5-4/10", "bytes 0-10/10", "0-1/2", "bytes a-b/c", "bytes 0-1"] {
+        for bad in [
+            "bytes 5-4/10",
+            "bytes 0-10/10",
+            "0-1/2",
+            "bytes a-b/c",
+            "bytes 0-1",
+        ] {
             assert!(parse_content_range(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn progress_merges_ranges_and_knows_when_complete() {
-        let mut p = Progress { total: Some(30), ..Progress::default() };
+        let mut p = Progress {
+            total: Some(30),
+            ..Progress::default()
+        };
         p.add(12, 24);
         assert!(!p.complete());
         p.add(0, 12);

@@ -62,7 +62,9 @@ impl Kino {
                     tracing::warn!(error = %e, key, "could not forget a deleted blob");
                 }
             }
-            Err(e) => tracing::warn!(error = %e, key, "could not delete a blob; it stays in the trash"),
+            Err(e) => {
+                tracing::warn!(error = %e, key, "could not delete a blob; it stays in the trash")
+            }
         }
     }
 }

@@ -25,7 +25,8 @@ impl Kino {
                 parsed.scheme()
             )));
         }
-        let load_err = |reason: String| ServiceError::BadInput(format!("Error in loading {url} - {reason}"));
+        let load_err =
+            |reason: String| ServiceError::BadInput(format!("Error in loading {url} - {reason}"));
         let response = self
             .http
             .get(parsed)
@@ -33,8 +34,10 @@ impl Kino {
             .await
             .map_err(|e| load_err(describe_reqwest(&e)))?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(ServiceError::NotFound(format!("Resource not found - {url}")));
+        if status.as_u16() == 404 {
+            return Err(ServiceError::NotFound(format!(
+                "Resource not found - {url}"
+            )));
         }
         if !status.is_success() {
             return Err(load_err(format!("server answered {status}")));
@@ -51,7 +54,10 @@ impl Kino {
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| load_err(describe_reqwest(&e)))?;
-            staged.write(&chunk).await.map_err(ServiceError::from_store_limit)?;
+            staged
+                .write(&chunk)
+                .await
+                .map_err(ServiceError::from_store_limit)?;
         }
         Ok(staged)
     }
@@ -64,14 +70,17 @@ impl Kino {
             .ok_or_else(|| ServiceError::BadInput("Invalid data URI: missing ','".into()))?;
         let bytes = if meta.ends_with(";base64") {
             let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-            LENIENT_BASE64
-                .decode(compact)
-                .map_err(|e| ServiceError::BadInput(format!("Invalid data URI: bad base64 ({e})")))?
+            LENIENT_BASE64.decode(compact).map_err(|e| {
+                ServiceError::BadInput(format!("Invalid data URI: bad base64 ({e})"))
+            })?
         } else {
             percent_encoding::percent_decode_str(data).collect()
         };
         let mut staged = self.staging.create(self.max_upload_bytes()).await?;
-        staged.write(&bytes).await.map_err(ServiceError::from_store_limit)?;
+        staged
+            .write(&bytes)
+            .await
+            .map_err(ServiceError::from_store_limit)?;
         Ok(staged)
     }
 }

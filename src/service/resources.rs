@@ -96,7 +96,10 @@ impl Kino {
     ) -> Result<Asset, ServiceError> {
         validate_public_id(to.1)?;
         let asset = self.require_asset(cloud, rt, from.0, from.1).await?;
-        let replaced = self.catalog.rename_asset(&asset, to.1, to.0, overwrite).await?;
+        let replaced = self
+            .catalog
+            .rename_asset(&asset, to.1, to.0, overwrite)
+            .await?;
         if let Some(key) = replaced {
             self.discard_blob(&key).await;
         }
@@ -114,14 +117,17 @@ impl Kino {
         tags: &[String],
     ) -> Result<Vec<String>, ServiceError> {
         if tags.is_empty() && !matches!(command, TagCommand::RemoveAll) {
-            return Err(ServiceError::BadInput("Missing required parameter - tag".into()));
+            return Err(ServiceError::BadInput(
+                "Missing required parameter - tag".into(),
+            ));
         }
         if command == TagCommand::SetExclusive {
             // The tag leaves every other asset of this resource type first.
             for tag in tags {
                 let others = self.list_all(cloud, rt, None, Some(tag.clone())).await?;
                 for other in others.iter().filter(|a| !public_ids.contains(&a.public_id)) {
-                    let kept: Vec<String> = other.tags.iter().filter(|t| *t != tag).cloned().collect();
+                    let kept: Vec<String> =
+                        other.tags.iter().filter(|t| *t != tag).cloned().collect();
                     self.catalog.set_tags(other, &kept).await?;
                 }
             }
@@ -229,7 +235,9 @@ impl Kino {
                     let found = self
                         .destroy(cloud, rt, dt.unwrap_or(DeliveryType::Upload), id)
                         .await?;
-                    result.outcome.insert(id.clone(), if found { "deleted" } else { "not_found" });
+                    result
+                        .outcome
+                        .insert(id.clone(), if found { "deleted" } else { "not_found" });
                 }
                 return Ok(result);
             }

@@ -73,7 +73,9 @@ impl Kino {
         incoming.file.finish().await?;
         let original_name = incoming.filename.as_deref().and_then(base_name);
         let ext_hint = original_name.as_ref().and_then(|n| n.1.clone());
-        let (resource_type, media) = self.classify(upload_type, &incoming.file, ext_hint.as_deref()).await?;
+        let (resource_type, media) = self
+            .classify(upload_type, &incoming.file, ext_hint.as_deref())
+            .await?;
         self.check_size(resource_type, incoming.file.len())?;
 
         let delivery_type = match params.get("type") {
@@ -93,7 +95,11 @@ impl Kino {
             .find_asset(cloud, resource_type, delivery_type, &public_id)
             .await?;
         if let Some(asset) = existing.as_ref().filter(|_| !overwrite) {
-            return Ok(Uploaded { asset: asset.clone(), existing: true, overwritten: false });
+            return Ok(Uploaded {
+                asset: asset.clone(),
+                existing: true,
+                overwritten: false,
+            });
         }
 
         let now = Utc::now();
@@ -101,7 +107,9 @@ impl Kino {
             Some(old) if old.version >= now.timestamp() => old.version + 1,
             _ => now.timestamp(),
         };
-        let asset_id = existing.as_ref().map_or_else(random_hex32, |a| a.asset_id.clone());
+        let asset_id = existing
+            .as_ref()
+            .map_or_else(random_hex32, |a| a.asset_id.clone());
         let version_id = random_hex32();
         let format = match (&media, resource_type) {
             (Some(m), _) => m.format.clone(),
@@ -132,7 +140,11 @@ impl Kino {
             now,
         };
         let asset = self.commit(new, incoming.file).await?;
-        Ok(Uploaded { asset, existing: false, overwritten: existing.is_some() })
+        Ok(Uploaded {
+            asset,
+            existing: false,
+            overwritten: existing.is_some(),
+        })
     }
 
     /// Moves the blob into place and writes the row; on failure nothing becomes visible.
@@ -188,10 +200,17 @@ impl Kino {
                 m.container
             ))),
             (UploadType::Video, Ok(_)) => Err(ServiceError::BadInput(
-                "Invalid video file: it is a still image; upload it with resource_type image".into(),
+                "Invalid video file: it is a still image; upload it with resource_type image"
+                    .into(),
             )),
-            (UploadType::Image, Err(e)) => Err(ServiceError::Media { what: "Invalid image file".into(), source: e }),
-            (_, Err(e)) => Err(ServiceError::Media { what: "Invalid video file".into(), source: e }),
+            (UploadType::Image, Err(e)) => Err(ServiceError::Media {
+                what: "Invalid image file".into(),
+                source: e,
+            }),
+            (_, Err(e)) => Err(ServiceError::Media {
+                what: "Invalid video file".into(),
+                source: e,
+            }),
             (UploadType::Raw, Ok(_)) | (UploadType::Auto, Ok(_)) => Ok((ResourceType::Raw, None)),
         }
     }
@@ -221,7 +240,11 @@ fn kind_name(kind: MediaKind) -> &'static str {
 
 /// `/tmp/x/My Photo.JPG` → (`My Photo`, `jpg`): the basename without extension, and the extension.
 fn base_name(filename: &str) -> Option<(String, Option<String>)> {
-    let base = filename.rsplit(['/', '\\']).next().unwrap_or(filename).trim();
+    let base = filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(filename)
+        .trim();
     if base.is_empty() {
         return None;
     }
@@ -252,7 +275,10 @@ fn choose_public_id(
     resource_type: ResourceType,
     original: Option<&(String, Option<String>)>,
 ) -> Result<String, ServiceError> {
-    let folder = params.get("folder").map(|f| f.trim_matches('/')).unwrap_or("");
+    let folder = params
+        .get("folder")
+        .map(|f| f.trim_matches('/'))
+        .unwrap_or("");
     if !folder.is_empty() {
         validate_public_id(folder)?;
     }
@@ -267,15 +293,29 @@ fn choose_public_id(
             .map(|o| o.0.as_str())
             .unwrap_or_default()
             .chars()
-            .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let unique = params.bool("unique_filename")?.unwrap_or(true);
-        let suffix = if unique { format!("_{}", random_id(6)) } else { String::new() };
+        let suffix = if unique {
+            format!("_{}", random_id(6))
+        } else {
+            String::new()
+        };
         format!("{stem}{suffix}{}", raw_ext())
     } else {
         format!("{}{}", random_id(20), raw_ext())
     };
-    let id = if folder.is_empty() { name } else { format!("{folder}/{name}") };
+    let id = if folder.is_empty() {
+        name
+    } else {
+        format!("{folder}/{name}")
+    };
     validate_public_id(&id)?;
     Ok(id)
 }
@@ -296,27 +336,57 @@ mod tests {
     fn public_id_rules() {
         let photo = (String::from("My Photo"), Some(String::from("jpg")));
         let id = |pairs: &[(&str, &str)], rt| choose_public_id(&params(pairs), rt, Some(&photo));
-        assert_eq!(id(&[("public_id", "a/b")], ResourceType::Image).unwrap(), "a/b");
-        assert_eq!(id(&[("public_id", "b"), ("folder", "/f/")], ResourceType::Image).unwrap(), "f/b");
         assert_eq!(
-            id(&[("use_filename", "1"), ("unique_filename", "0")], ResourceType::Image).unwrap(),
+            id(&[("public_id", "a/b")], ResourceType::Image).unwrap(),
+            "a/b"
+        );
+        assert_eq!(
+            id(
+                &[("public_id", "b"), ("folder", "/f/")],
+                ResourceType::Image
+            )
+            .unwrap(),
+            "f/b"
+        );
+        assert_eq!(
+            id(
+                &[("use_filename", "1"), ("unique_filename", "0")],
+                ResourceType::Image
+            )
+            .unwrap(),
             "My_Photo"
         );
         assert_eq!(
-            id(&[("use_filename", "true"), ("unique_filename", "false")], ResourceType::Raw).unwrap(),
+            id(
+                &[("use_filename", "true"), ("unique_filename", "false")],
+                ResourceType::Raw
+            )
+            .unwrap(),
             "My_Photo.jpg"
         );
         let unique = id(&[("use_filename", "1")], ResourceType::Image).unwrap();
-        assert!(unique.starts_with("My_Photo_") && unique.len() == "My_Photo_".len() + 6, "{unique}");
+        assert!(
+            unique.starts_with("My_Photo_") && unique.len() == "My_Photo_".len() + 6,
+            "{unique}"
+        );
         assert_eq!(id(&[], ResourceType::Video).unwrap().len(), 20);
         assert!(id(&[("public_id", "../etc/passwd")], ResourceType::Raw).is_err());
         assert!(id(&[("public_id", "/abs")], ResourceType::Raw).is_err());
-        assert!(id(&[("public_id", "x"), ("folder", "a/../..")], ResourceType::Raw).is_err());
+        assert!(
+            id(
+                &[("public_id", "x"), ("folder", "a/../..")],
+                ResourceType::Raw
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn base_names_from_sdk_filenames() {
-        assert_eq!(base_name("/tmp/dir/clip.MP4"), Some(("clip".into(), Some("mp4".into()))));
+        assert_eq!(
+            base_name("/tmp/dir/clip.MP4"),
+            Some(("clip".into(), Some("mp4".into())))
+        );
         assert_eq!(base_name("stream"), Some(("stream".into(), None)));
         assert_eq!(base_name(".hidden"), Some((".hidden".into(), None)));
         assert_eq!(base_name(""), None);

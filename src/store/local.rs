@@ -45,7 +45,9 @@ impl BlobStore for LocalStore {
             source,
         };
         let parent = target.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&parent).await.map_err(commit_err)?;
+        tokio::fs::create_dir_all(&parent)
+            .await
+            .map_err(commit_err)?;
         let staged = file.into_committed_path();
         if let Err(e) = tokio::fs::rename(&staged, &target).await {
             let _ = tokio::fs::remove_file(&staged).await;
@@ -73,7 +75,9 @@ impl BlobStore for LocalStore {
         match range {
             None => Ok(Box::pin(file)),
             Some(r) => {
-                file.seek(SeekFrom::Start(r.start)).await.map_err(read_err)?;
+                file.seek(SeekFrom::Start(r.start))
+                    .await
+                    .map_err(read_err)?;
                 Ok(Box::pin(file.take(r.end.saturating_sub(r.start))))
             }
         }
@@ -115,16 +119,34 @@ mod tests {
         assert!(!staged_path.exists(), "staging file was moved, not copied");
 
         let mut all = String::new();
-        store.read("a/b/c", None).await.unwrap().read_to_string(&mut all).await.unwrap();
+        store
+            .read("a/b/c", None)
+            .await
+            .unwrap()
+            .read_to_string(&mut all)
+            .await
+            .unwrap();
         assert_eq!(all, "hello world");
         let mut part = String::new();
-        store.read("a/b/c", Some(6..9)).await.unwrap().read_to_string(&mut part).await.unwrap();
+        store
+            .read("a/b/c", Some(6..9))
+            .await
+            .unwrap()
+            .read_to_string(&mut part)
+            .await
+            .unwrap();
         assert_eq!(part, "wor");
 
         store.delete("a/b/c").await.unwrap();
         store.delete("a/b/c").await.unwrap();
-        assert!(matches!(store.read("a/b/c", None).await, Err(StoreError::NotFound(_))));
-        assert!(matches!(store.read("../x", None).await, Err(StoreError::BadKey(_))));
+        assert!(matches!(
+            store.read("a/b/c", None).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.read("../x", None).await,
+            Err(StoreError::BadKey(_))
+        ));
     }
 
     #[tokio::test]
@@ -133,7 +155,10 @@ mod tests {
         let staging = Staging::open(dir).unwrap();
         let mut staged = staging.create(4).await.unwrap();
         staged.write(b"abcd").await.unwrap();
-        assert!(matches!(staged.write(b"e").await, Err(StoreError::TooLarge { limit: 4 })));
+        assert!(matches!(
+            staged.write(b"e").await,
+            Err(StoreError::TooLarge { limit: 4 })
+        ));
         let path = staged.path().to_path_buf();
         drop(staged);
         assert!(!path.exists(), "a dropped staging file is removed");

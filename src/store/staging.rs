@@ -82,7 +82,9 @@ impl StagedFile {
             .file
             .as_mut()
             .ok_or_else(|| StoreError::WriteStaging(std::io::Error::other("file is finished")))?;
-        file.write_all(chunk).await.map_err(StoreError::WriteStaging)?;
+        file.write_all(chunk)
+            .await
+            .map_err(StoreError::WriteStaging)?;
         self.md5.update(chunk);
         self.len = new_len;
         Ok(())

@@ -81,8 +81,7 @@ pub fn parse_delivery_path(raw_path: &str) -> Result<DeliveryPath, ParseError> {
 
     // Transformations come first; the last segment is always (part of) the public id.
     let mut transformations = Vec::new();
-    while rest.len() > 1 && version_of(rest[0]).is_none() && is_transformation_component(rest[0])
-    {
+    while rest.len() > 1 && version_of(rest[0]).is_none() && is_transformation_component(rest[0]) {
         transformations.push(rest.remove(0).to_string());
     }
     let mut signed: Vec<&str> = transformations.iter().map(String::as_str).collect();
@@ -198,10 +197,19 @@ mod tests {
 
     #[test]
     fn malformed_paths_name_the_problem() {
-        check("/demo/sound/upload/x", r#"error: Invalid resource type "sound": expected image, video or raw"#);
-        check("/demo/image/public/x", r#"error: Invalid delivery type "public": expected upload, private or authenticated"#);
+        check(
+            "/demo/sound/upload/x",
+            r#"error: Invalid resource type "sound": expected image, video or raw"#,
+        );
+        check(
+            "/demo/image/public/x",
+            r#"error: Invalid delivery type "public": expected upload, private or authenticated"#,
+        );
         check("/demo/image/upload/", "error: Missing public id in the URL");
-        check("/demo/image/upload/v1/", "error: Missing public id in the URL");
+        check(
+            "/demo/image/upload/v1/",
+            "error: Missing public id in the URL",
+        );
         check(
             "/demo/raw/upload/a/%2E%2E/b",
             r#"error: Invalid public id: public id "a/../b" must not contain empty, '.' or '..' path segments"#,

@@ -42,7 +42,14 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_ids() {
-        for ok in ["dog", "a/b/c", "my file(1)", "v12/folder/dog", "ünï.cödé", "x.tar.gz"] {
+        for ok in [
+            "dog",
+            "a/b/c",
+            "my file(1)",
+            "v12/folder/dog",
+            "ünï.cödé",
+            "x.tar.gz",
+        ] {
             assert_eq!(validate_public_id(ok), Ok(()), "{ok}");
         }
     }
@@ -51,7 +58,10 @@ mod tests {
     fn refuses_path_tricks() {
         let cases = [
             ("", PublicIdError::Empty),
-            ("/etc/passwd", PublicIdError::EdgeSlash("/etc/passwd".into())),
+            (
+                "/etc/passwd",
+                PublicIdError::EdgeSlash("/etc/passwd".into()),
+            ),
             ("a/", PublicIdError::EdgeSlash("a/".into())),
             ("a/../b", PublicIdError::BadSegment("a/../b".into())),
             ("..", PublicIdError::BadSegment("..".into())),
@@ -61,8 +71,17 @@ mod tests {
         for (id, expected) in cases {
             assert_eq!(validate_public_id(id), Err(expected), "{id:?}");
         }
-        assert!(matches!(validate_public_id("a\\b"), Err(PublicIdError::BadCharacter(_))));
-        assert!(matches!(validate_public_id("a\nb"), Err(PublicIdError::BadCharacter(_))));
-        assert!(matches!(validate_public_id(&"x".repeat(256)), Err(PublicIdError::TooLong(_))));
+        assert!(matches!(
+            validate_public_id("a\\b"),
+            Err(PublicIdError::BadCharacter(_))
+        ));
+        assert!(matches!(
+            validate_public_id("a\nb"),
+            Err(PublicIdError::BadCharacter(_))
+        ));
+        assert!(matches!(
+            validate_public_id(&"x".repeat(256)),
+            Err(PublicIdError::TooLong(_))
+        ));
     }
 }

@@ -14,16 +14,20 @@ use crate::url::validate_public_id;
 pub(super) fn routes() -> Router<Kino> {
     Router::new()
         .route("/v1_1/{cloud}/folders", get(root))
-        .route("/v1_1/{cloud}/folders/{*path}", get(sub).post(create).delete(remove))
+        .route(
+            "/v1_1/{cloud}/folders/{*path}",
+            get(sub).post(create).delete(remove),
+        )
 }
 
 fn clean_path(raw: &str) -> Result<String, ApiError> {
     let path = raw.trim_matches('/').to_string();
-    validate_public_id(&path).map_err(|e| ApiError::bad_input(format!("Invalid folder path: {e}")))?;
+    validate_public_id(&path)
+        .map_err(|e| ApiError::bad_input(format!("Invalid folder path: {e}")))?;
     Ok(path)
 }
 
-fn render(folders: Vec<String>, params: &Params) -> Result<Json<Value>, ApiError> {
+fn render(folders: &[String], params: &Params) -> Result<Json<Value>, ApiError> {
     let limit = max_results(params, 50)? as usize;
     let total = folders.len();
     let start = match params.get("next_cursor") {
@@ -43,7 +47,9 @@ fn render(folders: Vec<String>, params: &Params) -> Result<Json<Value>, ApiError
         .collect();
     let end = start + page.len();
     let next = (end < total).then(|| encode_cursor(&end.to_string()));
-    Ok(Json(json!({"folders": page, "next_cursor": next, "total_count": total})))
+    Ok(Json(
+        json!({"folders": page, "next_cursor": next, "total_count": total}),
+    ))
 }
 
 async fn root(
@@ -53,7 +59,7 @@ async fn root(
 ) -> Result<Json<Value>, ApiError> {
     let params = authorized(&kino, &cloud, request).await?;
     let folders = kino.catalog.subfolders(&cloud, "").await?;
-    render(folders, &params)
+    render(&folders, &params)
 }
 
 async fn sub(
@@ -64,10 +70,12 @@ async fn sub(
     let params = authorized(&kino, &cloud, request).await?;
     let path = clean_path(&path)?;
     if !kino.catalog.folder_exists(&cloud, &path).await? {
-        return Err(ApiError::not_found(format!("Can't find folder with path {path}")));
+        return Err(ApiError::not_found(format!(
+            "Can't find folder with path {path}"
+        )));
     }
     let folders = kino.catalog.subfolders(&cloud, &path).await?;
-    render(folders, &params)
+    render(&folders, &params)
 }
 
 async fn create(
@@ -79,7 +87,9 @@ async fn create(
     let path = clean_path(&path)?;
     kino.catalog.create_folder(&cloud, &path).await?;
     let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-    Ok(Json(json!({"success": true, "path": path, "name": name, "external_id": path})))
+    Ok(Json(
+        json!({"success": true, "path": path, "name": name, "external_id": path}),
+    ))
 }
 
 async fn remove(

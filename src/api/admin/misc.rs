@@ -44,7 +44,9 @@ async fn usage_on(
     let valid = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok()
         || chrono::NaiveDate::parse_from_str(&date, "%d-%m-%Y").is_ok();
     if !valid {
-        return Err(ApiError::bad_input(format!("Invalid date {date:?}: expected YYYY-MM-DD or DD-MM-YYYY")));
+        return Err(ApiError::bad_input(format!(
+            "Invalid date {date:?}: expected YYYY-MM-DD or DD-MM-YYYY"
+        )));
     }
     report(&kino, &cloud).await
 }

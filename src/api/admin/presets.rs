@@ -20,7 +20,10 @@ const NOT_SETTINGS: &[&str] = &["name", "unsigned", "timestamp", "api_key", "sig
 pub(super) fn routes() -> Router<Kino> {
     Router::new()
         .route("/v1_1/{cloud}/upload_presets", get(list).post(create))
-        .route("/v1_1/{cloud}/upload_presets/{name}", get(show).put(update).delete(remove))
+        .route(
+            "/v1_1/{cloud}/upload_presets/{name}",
+            get(show).put(update).delete(remove),
+        )
 }
 
 fn settings_of(params: &Params) -> BTreeMap<String, String> {
@@ -37,8 +40,15 @@ fn settings_json(settings: &BTreeMap<String, String>) -> Value {
     let mut out = Map::new();
     for (key, value) in settings {
         let v = match key.as_str() {
-            "tags" | "allowed_formats" => json!(value.split(',').filter(|s| !s.is_empty()).collect::<Vec<_>>()),
-            "context" => parse_context(value).map_or_else(|_| json!(value), |c| json!({"custom": c})),
+            "tags" | "allowed_formats" => json!(
+                value
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            ),
+            "context" => {
+                parse_context(value).map_or_else(|_| json!(value), |c| json!({"custom": c}))
+            }
             _ if value == "true" || value == "1" => json!(true),
             _ if value == "false" || value == "0" => json!(false),
             _ => json!(value),
@@ -68,7 +78,11 @@ async fn list(
         .catalog
         .list_presets(&cloud, after.as_deref(), max_results(&params, 10)?)
         .await?;
-    let next = if more { presets.last().map(|p| encode_cursor(&p.name)) } else { None };
+    let next = if more {
+        presets.last().map(|p| encode_cursor(&p.name))
+    } else {
+        None
+    };
     let presets: Vec<Value> = presets.iter().map(render).collect();
     Ok(Json(json!({"presets": presets, "next_cursor": next})))
 }
@@ -97,10 +111,15 @@ async fn create(
         Some(n) => n.to_string(),
         None => {
             let mut rng = rand::thread_rng();
-            (0..8).map(|_| char::from(b'a' + rng.gen_range(0..26u8))).collect()
+            (0..8)
+                .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+                .collect()
         }
     };
-    if !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+    {
         return Err(ApiError::bad_input(format!(
             "Invalid preset name {name:?}: use letters, digits, '-', '_' and '.'"
         )));
@@ -111,7 +130,9 @@ async fn create(
         settings: settings_of(&params),
     };
     kino.catalog.create_preset(&cloud, &preset).await?;
-    Ok(Json(json!({"message": "created", "name": name, "external_id": name})))
+    Ok(Json(
+        json!({"message": "created", "name": name, "external_id": name}),
+    ))
 }
 
 async fn update(
@@ -121,7 +142,12 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let params = authorized(&kino, &cloud, request).await?;
     kino.catalog
-        .update_preset(&cloud, &name, params.bool("unsigned")?, &settings_of(&params))
+        .update_preset(
+            &cloud,
+            &name,
+            params.bool("unsigned")?,
+            &settings_of(&params),
+        )
         .await?;
     Ok(Json(json!({"message": "updated", "external_id": name})))
 }

@@ -17,9 +17,18 @@ use crate::url::{DeliveryType, ResourceType};
 pub(super) fn routes() -> Router<Kino> {
     Router::new()
         .route("/v1_1/{cloud}/resources", get(resource_types))
-        .route("/v1_1/{cloud}/resources/{rt}", get(list_by_rt).delete(delete_by_rt))
-        .route("/v1_1/{cloud}/resources/{rt}/tags/{tag}", get(list_by_tag).delete(delete_by_tag))
-        .route("/v1_1/{cloud}/resources/{rt}/{dt}", get(list_by_type).delete(delete_by_type))
+        .route(
+            "/v1_1/{cloud}/resources/{rt}",
+            get(list_by_rt).delete(delete_by_rt),
+        )
+        .route(
+            "/v1_1/{cloud}/resources/{rt}/tags/{tag}",
+            get(list_by_tag).delete(delete_by_tag),
+        )
+        .route(
+            "/v1_1/{cloud}/resources/{rt}/{dt}",
+            get(list_by_type).delete(delete_by_type),
+        )
         .route(
             "/v1_1/{cloud}/resources/{rt}/{dt}/{*public_id}",
             get(show).post(update),
@@ -28,13 +37,18 @@ pub(super) fn routes() -> Router<Kino> {
 }
 
 fn resource_type(raw: &str) -> Result<ResourceType, ApiError> {
-    ResourceType::parse(raw)
-        .ok_or_else(|| ApiError::bad_input(format!("Invalid resource type {raw:?}: expected image, video or raw")))
+    ResourceType::parse(raw).ok_or_else(|| {
+        ApiError::bad_input(format!(
+            "Invalid resource type {raw:?}: expected image, video or raw"
+        ))
+    })
 }
 
 fn delivery_type(raw: &str) -> Result<DeliveryType, ApiError> {
     DeliveryType::parse(raw).ok_or_else(|| {
-        ApiError::bad_input(format!("Invalid type {raw:?}: expected upload, private or authenticated"))
+        ApiError::bad_input(format!(
+            "Invalid type {raw:?}: expected upload, private or authenticated"
+        ))
     })
 }
 
@@ -53,7 +67,11 @@ async fn list(kino: &Kino, mut query: ListQuery, params: &Params) -> Result<Json
     query.direction = match params.get("direction") {
         None | Some("desc") | Some("-1") => Direction::Desc,
         Some("asc") | Some("1") => Direction::Asc,
-        Some(other) => return Err(ApiError::bad_input(format!("Invalid direction {other:?}: expected asc or desc"))),
+        Some(other) => {
+            return Err(ApiError::bad_input(format!(
+                "Invalid direction {other:?}: expected asc or desc"
+            )));
+        }
     };
     if let Some(cursor) = params.get("next_cursor") {
         let position = decode_cursor(cursor)?;
@@ -145,11 +163,25 @@ async fn update(
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
     if params.contains("tags") || params.iter().any(|(k, v)| k == "tags" && v.is_empty()) {
         let tags = params.list("tags");
-        let command = if tags.is_empty() { TagCommand::RemoveAll } else { TagCommand::Replace };
-        kino.tag_assets(&cloud, rt, dt, std::slice::from_ref(&public_id), command, &tags).await?;
+        let command = if tags.is_empty() {
+            TagCommand::RemoveAll
+        } else {
+            TagCommand::Replace
+        };
+        kino.tag_assets(
+            &cloud,
+            rt,
+            dt,
+            std::slice::from_ref(&public_id),
+            command,
+            &tags,
+        )
+        .await?;
     }
     if let Some(raw) = params.get("context") {
-        kino.catalog.set_context(&asset, &parse_context(raw)?).await?;
+        kino.catalog
+            .set_context(&asset, &parse_context(raw)?)
+            .await?;
     }
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
     Ok(Json(details(&kino, &asset)))
@@ -190,7 +222,9 @@ fn selection(params: &Params) -> Result<Selection, ApiError> {
     if params.bool("all")?.unwrap_or(false) {
         return Ok(Selection::All);
     }
-    Err(ApiError::bad_input("Missing required parameter - public_ids, prefix or all"))
+    Err(ApiError::bad_input(
+        "Missing required parameter - public_ids, prefix or all",
+    ))
 }
 
 async fn delete_by_rt(
@@ -199,8 +233,19 @@ async fn delete_by_rt(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let params = authorized(&kino, &cloud, request).await?;
-    let dt = params.get("type").map(delivery_type).transpose()?.unwrap_or(DeliveryType::Upload);
-    delete(&kino, &cloud, resource_type(&rt)?, Some(dt), selection(&params)?).await
+    let dt = params
+        .get("type")
+        .map(delivery_type)
+        .transpose()?
+        .unwrap_or(DeliveryType::Upload);
+    delete(
+        &kino,
+        &cloud,
+        resource_type(&rt)?,
+        Some(dt),
+        selection(&params)?,
+    )
+    .await
 }
 
 async fn delete_by_type(
@@ -209,7 +254,14 @@ async fn delete_by_type(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let params = authorized(&kino, &cloud, request).await?;
-    delete(&kino, &cloud, resource_type(&rt)?, Some(delivery_type(&dt)?), selection(&params)?).await
+    delete(
+        &kino,
+        &cloud,
+        resource_type(&rt)?,
+        Some(delivery_type(&dt)?),
+        selection(&params)?,
+    )
+    .await
 }
 
 async fn delete_by_tag(
@@ -218,7 +270,14 @@ async fn delete_by_tag(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     authorized(&kino, &cloud, request).await?;
-    delete(&kino, &cloud, resource_type(&rt)?, None, Selection::Tag(tag)).await
+    delete(
+        &kino,
+        &cloud,
+        resource_type(&rt)?,
+        None,
+        Selection::Tag(tag),
+    )
+    .await
 }
 
 async fn list_tags(
@@ -231,7 +290,13 @@ async fn list_tags(
     let after = params.get("next_cursor").map(decode_cursor).transpose()?;
     let (tags, more) = kino
         .catalog
-        .list_tags(&cloud, resource_type(&rt)?, params.get("prefix"), after.as_deref(), limit)
+        .list_tags(
+            &cloud,
+            resource_type(&rt)?,
+            params.get("prefix"),
+            after.as_deref(),
+            limit,
+        )
         .await?;
     let mut body = json!({"tags": tags});
     if more {

@@ -1,0 +1,317 @@
+//! `spawn_app()` and one helper per endpoint, so tests read as what a user does.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use kino::account::{Account, Secret};
+use kino::config::Config;
+use kino::params::Params;
+use kino::signing::{Algorithm, Version, hex_digest, string_to_sign};
+use kino::startup::App;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const CLOUD: &str = "demo";
+pub const KEY: &str = "123456789012345";
+pub const SECRET: &str = "test-secret-abcdef";
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        kino::telemetry::init();
+    }
+});
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts Kino with a config adjusted by `adjust` (limits, for instance).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let dir = tempfile::tempdir().expect("temp dir");
+    start(dir, adjust).await
+}
+
+async fn start(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let account = Account {
+        cloud_name: CLOUD.into(),
+        api_key: KEY.into(),
+        api_secret: Secret::new(SECRET),
+    };
+    let app = App::build(config, account).await.expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        dir,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    /// Stops gracefully and starts again on the same data dir (a new port).
+    pub async fn restart(mut self) -> TestApp {
+        self.shutdown().await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        start(dir, |_| {}).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server stops cleanly");
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Files left in the staging area (must be none after any request).
+    pub fn staging_leftovers(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.data_dir().join("tmp"))
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Signs `fields` as the SDKs do and adds `api_key`, `timestamp` (unless given) and `signature`.
+    pub fn signed(&self, fields: &[(&str, &str)], secret: &str) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !pairs.iter().any(|(k, _)| k == "timestamp") {
+            pairs.push(("timestamp".into(), chrono_now().to_string()));
+        }
+        let mut params = Params::new();
+        for (k, v) in &pairs {
+            params.push(k, v.clone());
+        }
+        let text = string_to_sign(&params, Version::V2);
+        pairs.push((
+            "signature".into(),
+            hex_digest(&text, secret, Algorithm::Sha1),
+        ));
+        pairs.push(("api_key".into(), KEY.into()));
+        pairs
+    }
+
+    /// A signed multipart upload of `bytes` named `filename`.
+    pub async fn upload_bytes(
+        &self,
+        resource_type: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = Form::new();
+        for (k, v) in self.signed(fields, SECRET) {
+            form = form.text(k, v);
+        }
+        form = form.part("file", Part::bytes(bytes).file_name(filename.to_string()));
+        self.post_form(&format!("/v1_1/{CLOUD}/{resource_type}/upload"), form)
+            .await
+    }
+
+    pub async fn upload_file(
+        &self,
+        resource_type: &str,
+        path: &Path,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let bytes = std::fs::read(path).expect("read media");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file")
+            .to_string();
+        self.upload_bytes(resource_type, bytes, &name, fields).await
+    }
+
+    pub async fn post_form(&self, path: &str, form: Form) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        json_of(r).await
+    }
+
+    /// An Admin API call with basic auth.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}/v1_1/{CLOUD}{path}", self.base))
+            .basic_auth(KEY, Some(SECRET));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        json_of(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Public ids of every image, video and raw asset (to prove nothing was stored).
+    pub async fn all_public_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for rt in ["image", "video", "raw"] {
+            let (status, body) = self
+                .admin(
+                    reqwest::Method::GET,
+                    &format!("/resources/{rt}?max_results=500"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            for r in body["resources"].as_array().into_iter().flatten() {
+                ids.push(r["public_id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        ids
+    }
+
+    pub async fn assert_alive(&self) {
+        assert_eq!(
+            self.get("/healthz").await.status(),
+            200,
+            "server must keep serving"
+        );
+    }
+}
+
+pub async fn json_of(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
+
+/// The `error.message` of an error body (panics when the shape is wrong).
+pub fn error_message(body: &Value) -> String {
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+        .to_string()
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+pub fn now() -> i64 {
+    chrono_now()
+}
+
+pub fn media(name: &str) -> PathBuf {
+    let dir = std::env::var("KINO_MEDIA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media"));
+    let path = dir.join(name);
+    assert!(path.exists(), "test media missing: {}", path.display());
+    path
+}
+
+/// Runs the ffmpeg CLI (installed by `make test`'s setup step); panics with its stderr.
+pub fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg is installed (make setup)");
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `ffprobe` JSON of a file.
+pub fn ffprobe(path: &Path) -> Value {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe is installed (make setup)");
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("ffprobe JSON")
+}
+
+/// A short generated H.264/AAC clip; `faststart` puts the index first.
+pub fn make_clip(dir: &Path, name: &str, seconds: u32, faststart: bool) -> PathBuf {
+    let path = dir.join(name);
+    let t = seconds.to_string();
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        &t,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+    ];
+    if faststart {
+        args.extend(["-movflags", "+faststart"]);
+    }
+    let out = path.to_str().expect("utf-8 path").to_string();
+    args.push(&out);
+    ffmpeg(&args);
+    path
+}

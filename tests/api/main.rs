@@ -1,0 +1,9 @@
+//! Black-box tests: the real server on port 0 with a temp data dir, spoken to over HTTP.
+//! Media results are checked by probing, not by status codes alone.
+
+#![allow(unreachable_pub)]
+mod admin;
+mod bad_input;
+mod delivery;
+mod helpers;
+mod upload;

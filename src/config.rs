@@ -118,19 +118,19 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             problems.push("data_dir: must not be empty".into());
         }
-        if let Some(db) = &self.database_url {
-            if !(db.starts_with("sqlite:")) {
-                problems.push(format!(
+        if let Some(db) = &self.database_url
+            && !(db.starts_with("sqlite:"))
+        {
+            problems.push(format!(
                     "database_url: {db:?} is not supported yet (use sqlite://PATH; PostgreSQL comes later)"
                 ));
-            }
         }
-        if let Some(storage) = &self.storage {
-            if !storage.starts_with("file://") {
-                problems.push(format!(
-                    "storage: {storage:?} is not supported yet (use file://DIR; S3 comes later)"
-                ));
-            }
+        if let Some(storage) = &self.storage
+            && !storage.starts_with("file://")
+        {
+            problems.push(format!(
+                "storage: {storage:?} is not supported yet (use file://DIR; S3 comes later)"
+            ));
         }
         if let Some(public) = &self.public_url {
             match url::Url::parse(public) {

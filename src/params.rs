@@ -244,10 +244,8 @@ fn split_unescaped(raw: &str, sep: char) -> Vec<String> {
             current.push(c);
         }
     }
-    if escaped {
-        if let Some(current) = parts.last_mut() {
-            current.push('\\');
-        }
+    if escaped && let Some(current) = parts.last_mut() {
+        current.push('\\');
     }
     parts
 }

@@ -53,13 +53,13 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
-    if let Some(ext) = &path.extension {
-        if !same_format(ext, &asset.format) {
-            return Err(ApiError::bad_input(format!(
-                "Format conversion is not supported yet: {} is stored as {}, asked for {ext}",
-                asset.public_id, asset.format
-            )));
-        }
+    if let Some(ext) = &path.extension
+        && !same_format(ext, &asset.format)
+    {
+        return Err(ApiError::bad_input(format!(
+            "Format conversion is not supported yet: {} is stored as {}, asked for {ext}",
+            asset.public_id, asset.format
+        )));
     }
     respond(kino, &asset, &path, headers).await
 }

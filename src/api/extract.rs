@@ -122,13 +122,11 @@ pub async fn read_upload(
     } else {
         let bytes = read_limited(request.into_body(), kino.limits.max_form_bytes).await?;
         extend_from_bytes(&mut params, &ctype, &bytes)?;
-        if accept_file {
-            if let Some(values) = params.remove("file") {
-                file = values
-                    .into_iter()
-                    .find(|v| !v.is_empty())
-                    .map(FileSource::Text);
-            }
+        if accept_file && let Some(values) = params.remove("file") {
+            file = values
+                .into_iter()
+                .find(|v| !v.is_empty())
+                .map(FileSource::Text);
         }
     }
     Ok(UploadBody { params, file })

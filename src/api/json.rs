@@ -70,12 +70,11 @@ fn base(kino: &Kino, asset: &Asset) -> Map<String, Value> {
         "secure_url".into(),
         json!(format!("{}{path}", kino.secure_url)),
     );
-    if let Some(media) = &asset.media {
-        if media.kind != MediaKind::Image {
-            if let Some(d) = media.duration {
-                m.insert("duration".into(), json!(d));
-            }
-        }
+    if let Some(media) = &asset.media
+        && media.kind != MediaKind::Image
+        && let Some(d) = media.duration
+    {
+        m.insert("duration".into(), json!(d));
     }
     m
 }

@@ -163,61 +163,11 @@ impl Catalog {
                 let old_key: String = r
                     .try_get("blob_key")
                     .map_err(CatalogError::query("read key"))?;
-                sqlx::query(
-                    "UPDATE assets SET format = ?, version = ?, version_id = ?, bytes = ?, width = ?, height = ?, \
-                     etag = ?, blob_key = ?, original_filename = ?, media = ?, context = ?, updated_at = ? WHERE id = ?",
-                )
-                .bind(&new.format)
-                .bind(new.version)
-                .bind(&new.version_id)
-                .bind(new.bytes)
-                .bind(new.width)
-                .bind(new.height)
-                .bind(&new.etag)
-                .bind(&new.blob_key)
-                .bind(&new.original_filename)
-                .bind(media_json(new))
-                .bind(context_json(&new.context))
-                .bind(&now)
-                .bind(row)
-                .execute(&mut *tx)
-                .await
-                .map_err(CatalogError::query("replace asset"))?;
+                update_row(&mut tx, row, new, &now).await?;
                 let replaced = (old_key != new.blob_key).then_some(old_key);
                 (row, replaced)
             }
-            None => {
-                let r = sqlx::query(
-                    "INSERT INTO assets (cloud, asset_id, resource_type, delivery_type, public_id, format, version, \
-                     version_id, bytes, width, height, etag, blob_key, original_filename, media, context, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(&new.cloud)
-                .bind(&new.asset_id)
-                .bind(new.resource_type.as_str())
-                .bind(new.delivery_type.as_str())
-                .bind(&new.public_id)
-                .bind(&new.format)
-                .bind(new.version)
-                .bind(&new.version_id)
-                .bind(new.bytes)
-                .bind(new.width)
-                .bind(new.height)
-                .bind(&new.etag)
-                .bind(&new.blob_key)
-                .bind(&new.original_filename)
-                .bind(media_json(new))
-                .bind(context_json(&new.context))
-                .bind(&now)
-                .bind(&now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(CatalogError::query("insert asset"))?;
-                (
-                    r.try_get("id").map_err(CatalogError::query("read id"))?,
-                    None,
-                )
-            }
+            None => (insert_row(&mut tx, new, &now).await?, None),
         };
         replace_tags(&mut tx, row, &new.cloud, &new.tags).await?;
         // The new blob is now referenced; the replaced one becomes trash in the same commit.
@@ -593,4 +543,67 @@ async fn trash_in(conn: &mut SqliteConnection, key: &str) -> Result<(), CatalogE
         .await
         .map_err(CatalogError::query("trash blob"))?;
     Ok(())
+}
+
+async fn update_row(
+    conn: &mut SqliteConnection,
+    row: i64,
+    new: &NewAsset,
+    now: &str,
+) -> Result<(), CatalogError> {
+    sqlx::query(
+        "UPDATE assets SET format = ?, version = ?, version_id = ?, bytes = ?, width = ?, height = ?, \
+         etag = ?, blob_key = ?, original_filename = ?, media = ?, context = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&new.format)
+    .bind(new.version)
+    .bind(&new.version_id)
+    .bind(new.bytes)
+    .bind(new.width)
+    .bind(new.height)
+    .bind(&new.etag)
+    .bind(&new.blob_key)
+    .bind(&new.original_filename)
+    .bind(media_json(new))
+    .bind(context_json(&new.context))
+    .bind(now)
+    .bind(row)
+    .execute(&mut *conn)
+    .await
+    .map_err(CatalogError::query("replace asset"))?;
+    Ok(())
+}
+
+async fn insert_row(
+    conn: &mut SqliteConnection,
+    new: &NewAsset,
+    now: &str,
+) -> Result<i64, CatalogError> {
+    let r = sqlx::query(
+        "INSERT INTO assets (cloud, asset_id, resource_type, delivery_type, public_id, format, version, \
+         version_id, bytes, width, height, etag, blob_key, original_filename, media, context, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&new.cloud)
+    .bind(&new.asset_id)
+    .bind(new.resource_type.as_str())
+    .bind(new.delivery_type.as_str())
+    .bind(&new.public_id)
+    .bind(&new.format)
+    .bind(new.version)
+    .bind(&new.version_id)
+    .bind(new.bytes)
+    .bind(new.width)
+    .bind(new.height)
+    .bind(&new.etag)
+    .bind(&new.blob_key)
+    .bind(&new.original_filename)
+    .bind(media_json(new))
+    .bind(context_json(&new.context))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(CatalogError::query("insert asset"))?;
+    r.try_get("id").map_err(CatalogError::query("read id"))
 }

@@ -93,24 +93,17 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
     let audio = audio_index
         .and_then(|i| input.stream(i))
         .map(|s| audio_track(&s));
-    let (mut width, mut height, rotation, frame_rate, stream_frames) =
-        match video_index.and_then(|i| input.stream(i)) {
-            Some(s) => {
-                let params = s.parameters();
-                // SAFETY: `params` wraps the stream's AVCodecParameters, valid while `input` lives;
-                // we only read two plain integer fields.
-                let (w, h) = unsafe {
-                    let p = params.as_ptr();
-                    ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
-                };
-                let rate = rational(s.avg_frame_rate()).or_else(|| rational(s.rate()));
-                (Some(w), Some(h), rotation_of(&s), rate, s.frames())
-            }
-            None => (None, None, 0, None, 0),
-        };
-    if rotation % 180 == 90 {
-        std::mem::swap(&mut width, &mut height);
-    }
+    let geometry = video_index
+        .and_then(|i| input.stream(i))
+        .map(|s| geometry_of(&s))
+        .unwrap_or_default();
+    let (width, height, rotation, frame_rate, stream_frames) = (
+        geometry.width,
+        geometry.height,
+        geometry.rotation,
+        geometry.frame_rate,
+        geometry.frames,
+    );
 
     let scan = scan_packets(&mut input, video_index)?;
     let duration = match input.duration() {
@@ -161,6 +154,35 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
     })
 }
 
+/// Display size, rotation, rate and announced frame count of the video stream.
+#[derive(Default)]
+struct Geometry {
+    width: Option<u32>,
+    height: Option<u32>,
+    rotation: i32,
+    frame_rate: Option<f64>,
+    frames: i64,
+}
+
+fn geometry_of(s: &ff::format::stream::Stream) -> Geometry {
+    let params = s.parameters();
+    // SAFETY: `params` wraps the stream's AVCodecParameters, valid while the input lives;
+    // we only read two plain integer fields.
+    let (w, h) = unsafe {
+        let p = params.as_ptr();
+        ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
+    };
+    let rotation = rotation_of(s);
+    let (width, height) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+    Geometry {
+        width: Some(width),
+        height: Some(height),
+        rotation,
+        frame_rate: rational(s.avg_frame_rate()).or_else(|| rational(s.rate())),
+        frames: s.frames(),
+    }
+}
+
 struct Scan {
     video_packets: i64,
     end_seconds: Option<f64>,
@@ -199,11 +221,11 @@ fn scan_packets(
         if let Some(n) = read.get_mut(index) {
             *n += 1;
         }
-        if let Some(stream) = input.stream(index) {
-            if let Some(pts) = packet.pts() {
-                let end = (pts + packet.duration()) as f64 * f64::from(stream.time_base());
-                scan.end_seconds = Some(scan.end_seconds.map_or(end, |e: f64| e.max(end)));
-            }
+        if let Some(stream) = input.stream(index)
+            && let Some(pts) = packet.pts()
+        {
+            let end = (pts + packet.duration()) as f64 * f64::from(stream.time_base());
+            scan.end_seconds = Some(scan.end_seconds.map_or(end, |e: f64| e.max(end)));
         }
         if Some(index) != video {
             continue;
@@ -380,10 +402,10 @@ fn format_name(
         "wav" => &["wav"],
         _ => &[],
     };
-    if let Some(h) = hint {
-        if family.contains(&h) || names.contains(&h) {
-            return h.to_string();
-        }
+    if let Some(h) = hint
+        && (family.contains(&h) || names.contains(&h))
+    {
+        return h.to_string();
     }
     let video_codec = video.map(|v| v.codec.as_str());
     match names.first().copied().unwrap_or_default() {

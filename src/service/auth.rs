@@ -94,7 +94,7 @@ impl Kino {
         let secret = self.account.api_secret.expose();
         let verdict = match verify_request(params, signature, secret) {
             Verdict::Valid => Verdict::Valid,
-            invalid => {
+            invalid @ Verdict::Invalid { .. } => {
                 // pycloudinary 1.46 sends `notification_url`/`batch_id` on tags, context and
                 // metadata calls without signing them.
                 let mut trimmed = params.clone();

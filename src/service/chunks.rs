@@ -160,33 +160,16 @@ impl Kino {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
             Err(_) => Progress::default(),
         };
-        if let (Some(known), Some(new)) = (progress.total, range.total) {
-            if known != new {
-                return Err(ServiceError::BadInput(format!(
-                    "Content-Range total {new} differs from this upload's earlier total {known}"
-                )));
-            }
+        if let (Some(known), Some(new)) = (progress.total, range.total)
+            && known != new
+        {
+            return Err(ServiceError::BadInput(format!(
+                "Content-Range total {new} differs from this upload's earlier total {known}"
+            )));
         }
         progress.total = progress.total.or(range.total);
 
-        let mut source = tokio::fs::File::open(chunk.path())
-            .await
-            .map_err(io_err("open chunk"))?;
-        let mut target = tokio::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(&data_path)
-            .await
-            .map_err(io_err("open upload"))?;
-        target
-            .seek(SeekFrom::Start(range.start))
-            .await
-            .map_err(io_err("seek upload"))?;
-        tokio::io::copy(&mut source, &mut target)
-            .await
-            .map_err(io_err("write chunk"))?;
-        target.sync_all().await.map_err(io_err("sync upload"))?;
+        let target = write_at(chunk.path(), &data_path, range.start).await?;
         drop(chunk);
         progress.add(range.start, range.end + 1);
         let meta = serde_json::to_vec(&progress).unwrap_or_default();
@@ -218,6 +201,33 @@ impl Kino {
             md5,
         )))
     }
+}
+
+/// Copies the staged chunk into the upload file at `offset`; returns the (open) upload file.
+async fn write_at(
+    chunk: &std::path::Path,
+    data_path: &std::path::Path,
+    offset: u64,
+) -> Result<tokio::fs::File, ServiceError> {
+    let mut source = tokio::fs::File::open(chunk)
+        .await
+        .map_err(io_err("open chunk"))?;
+    let mut target = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(data_path)
+        .await
+        .map_err(io_err("open upload"))?;
+    target
+        .seek(SeekFrom::Start(offset))
+        .await
+        .map_err(io_err("seek upload"))?;
+    tokio::io::copy(&mut source, &mut target)
+        .await
+        .map_err(io_err("write chunk"))?;
+    target.sync_all().await.map_err(io_err("sync upload"))?;
+    Ok(target)
 }
 
 async fn md5_of(path: &std::path::Path) -> std::io::Result<Md5> {

@@ -43,12 +43,12 @@ impl Kino {
             return Err(load_err(format!("server answered {status}")));
         }
         let limit = self.max_upload_bytes();
-        if let Some(len) = response.content_length() {
-            if len > limit {
-                return Err(ServiceError::TooLarge(format!(
-                    "File size too large. Got {len}. Maximum is {limit}."
-                )));
-            }
+        if let Some(len) = response.content_length()
+            && len > limit
+        {
+            return Err(ServiceError::TooLarge(format!(
+                "File size too large. Got {len}. Maximum is {limit}."
+            )));
         }
         let mut staged = self.staging.create(limit).await?;
         let mut body = response.bytes_stream();

@@ -54,7 +54,7 @@ impl Staging {
             file: Some(file),
             len: 0,
             limit,
-            md5: Md5::new(),
+            md5: Box::new(Md5::new()),
             keep: false,
         })
     }
@@ -67,7 +67,7 @@ pub struct StagedFile {
     file: Option<tokio::fs::File>,
     len: u64,
     limit: u64,
-    md5: Md5,
+    md5: Box<Md5>,
     keep: bool,
 }
 
@@ -113,7 +113,7 @@ impl StagedFile {
 
     /// Hex MD5 of everything written so far.
     pub fn md5_hex(&self) -> String {
-        hex::encode(self.md5.clone().finalize())
+        hex::encode(self.md5.as_ref().clone().finalize())
     }
 
     /// Hands the file over to a store, which now owns (and must move or delete) it.
@@ -129,7 +129,7 @@ impl StagedFile {
             file: None,
             len,
             limit: len,
-            md5: md5_hex_of,
+            md5: Box::new(md5_hex_of),
             keep: false,
         }
     }

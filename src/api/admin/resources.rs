@@ -299,10 +299,8 @@ async fn list_tags(
         )
         .await?;
     let mut body = json!({"tags": tags});
-    if more {
-        if let Some(last) = tags.last() {
-            body["next_cursor"] = json!(encode_cursor(last));
-        }
+    if more && let Some(last) = tags.last() {
+        body["next_cursor"] = json!(encode_cursor(last));
     }
     Ok(Json(body))
 }

@@ -17,6 +17,7 @@ run: build
 
 test: setup
 	$(CARGO) build --all-targets
+	$(MAKE) lint
 	$(MAKE) test-rust
 	$(MAKE) test-sdk
 

@@ -2,6 +2,8 @@
 # Both install what is missing first (apt packages, the SDK test venv), idempotently.
 
 CARGO ?= cargo
+# Where cargo puts binaries (CI may share a target dir outside the clone).
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 export CARGO_INCREMENTAL ?= 0
 
 .PHONY: setup build run test test-rust test-sdk lint fmt bench clean
@@ -25,7 +27,7 @@ test-rust:
 	$(CARGO) test --all-targets
 
 test-sdk:
-	bash tests/sdk/run.sh
+	KINO_BIN=$(abspath $(TARGET_DIR))/debug/kino bash tests/sdk/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -22,32 +22,18 @@ async fn every_rejection_is_json() {
     assert_eq!(status, 405);
     assert!(error_message(&body).contains("not allowed"), "{body}");
     // Malformed JSON body.
-    let r = app
-        .client
-        .post(format!("{}/v1_1/{CLOUD}/upload_presets", app.base))
-        .basic_auth(KEY, Some(SECRET))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(r).await;
+    let (status, body) = app
+        .admin_raw("/upload_presets", "application/json", "{not json")
+        .await;
     assert_eq!(status, 400);
     assert!(
         error_message(&body).starts_with("Malformed JSON body"),
         "{body}"
     );
     // Wrong content type.
-    let r = app
-        .client
-        .post(format!("{}/v1_1/{CLOUD}/upload_presets", app.base))
-        .basic_auth(KEY, Some(SECRET))
-        .header("content-type", "application/xml")
-        .body("<a/>")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(r).await;
+    let (status, body) = app
+        .admin_raw("/upload_presets", "application/xml", "<a/>")
+        .await;
     assert_eq!(status, 400);
     assert!(
         error_message(&body).contains("Unsupported content type"),
@@ -55,15 +41,10 @@ async fn every_rejection_is_json() {
     );
     // Oversize body.
     let small = spawn_app_with(|c| c.limits.max_form_bytes = 100).await;
-    let r = small
-        .client
-        .post(format!("{}/v1_1/{CLOUD}/upload_presets", small.base))
-        .basic_auth(KEY, Some(SECRET))
-        .json(&serde_json::json!({"name": "x".repeat(500)}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(r).await;
+    let oversize = serde_json::json!({"name": "x".repeat(500)});
+    let (status, body) = small
+        .admin(reqwest::Method::POST, "/upload_presets", Some(oversize))
+        .await;
     assert_eq!(status, 400);
     assert!(
         error_message(&body).contains("larger than 100 bytes"),

@@ -179,6 +179,25 @@ impl TestApp {
         json_of(req.send().await.expect("request")).await
     }
 
+    /// An Admin API POST with basic auth and a body of any content type.
+    pub async fn admin_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}/v1_1/{CLOUD}{path}", self.base))
+            .basic_auth(KEY, Some(SECRET))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        json_of(r).await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))

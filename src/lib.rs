@@ -27,6 +27,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod params;
+pub mod plan;
 pub mod service;
 pub mod signing;
 pub mod startup;

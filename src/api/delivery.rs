@@ -14,7 +14,7 @@ use super::ApiError;
 use crate::catalog::Asset;
 use crate::service::Kino;
 use crate::signing::verify_url;
-use crate::url::{DeliveryPath, DeliveryType, ParseError, parse_delivery_path};
+use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
 
 pub fn routes() -> Router<Kino> {
     Router::new().route("/{cloud}/{rt}/{dt}/{*rest}", get(deliver))
@@ -40,8 +40,8 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         )));
     }
     check_access(kino, &path)?;
-    if !path.transformations.is_empty() {
-        return Err(ParseError::TransformationsUnsupported(path.transformations.join("/")).into());
+    if !path.transformation.is_empty() {
+        return Err(ApiError::bad_input("Transformations are not supported yet"));
     }
     let asset = kino
         .catalog

@@ -3,18 +3,19 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::{DeliveryType, ParseError, ResourceType, validate_public_id};
+use super::transformation::looks_like_component;
+use super::{DeliveryType, ParseError, ResourceType, Transformation, validate_public_id};
 
 /// A delivery request path, understood.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryPath {
     pub cloud: String,
     pub resource_type: ResourceType,
     pub delivery_type: DeliveryType,
     /// The text between `s--` and `--`, when the URL is signed.
     pub signature: Option<String>,
-    /// Transformation components, raw (still percent-encoded), in URL order.
-    pub transformations: Vec<String>,
+    /// The transformation components, parsed (empty when the URL has none).
+    pub transformation: Transformation,
     pub version: Option<i64>,
     /// Percent-decoded; without the extension for images and videos, whole for raw.
     pub public_id: String,
@@ -22,23 +23,6 @@ pub struct DeliveryPath {
     pub extension: Option<String>,
     /// What a URL signature covers: transformations and public id as sent, without version.
     pub signed_text: String,
-}
-
-/// Parameter keys that start a transformation component (`w_100`, `c_fill`, …).
-const TRANSFORMATION_KEYS: &[&str] = &[
-    "a", "ac", "af", "ar", "b", "bo", "br", "c", "co", "cs", "d", "dl", "dn", "dpr", "du", "e",
-    "eo", "f", "fl", "fn", "fps", "g", "h", "if", "ki", "l", "o", "p", "pg", "q", "r", "so", "sp",
-    "t", "u", "vc", "vs", "w", "x", "y", "z",
-];
-
-fn is_transformation_component(segment: &str) -> bool {
-    !segment.is_empty()
-        && segment.split(',').all(|item| {
-            item.starts_with('$')
-                || item
-                    .split_once('_')
-                    .is_some_and(|(key, _)| TRANSFORMATION_KEYS.contains(&key))
-        })
 }
 
 fn version_of(segment: &str) -> Option<i64> {
@@ -80,8 +64,8 @@ pub fn parse_delivery_path(raw_path: &str) -> Result<DeliveryPath, ParseError> {
     };
 
     // Transformations come first; the last segment is always (part of) the public id.
-    let mut transformations = Vec::new();
-    while rest.len() > 1 && version_of(rest[0]).is_none() && is_transformation_component(rest[0]) {
+    let mut transformations: Vec<String> = Vec::new();
+    while rest.len() > 1 && version_of(rest[0]).is_none() && looks_like_component(rest[0]) {
         transformations.push(rest.remove(0).to_string());
     }
     let mut signed: Vec<&str> = transformations.iter().map(String::as_str).collect();
@@ -105,12 +89,13 @@ pub fn parse_delivery_path(raw_path: &str) -> Result<DeliveryPath, ParseError> {
         ResourceType::Image | ResourceType::Video => split_extension(&decoded),
     };
     validate_public_id(&public_id)?;
+    let transformation = Transformation::parse(&transformations)?;
     Ok(DeliveryPath {
         cloud,
         resource_type,
         delivery_type,
         signature,
-        transformations,
+        transformation,
         version,
         public_id,
         extension,
@@ -147,7 +132,7 @@ mod tests {
                 p.resource_type,
                 p.delivery_type,
                 p.signature,
-                p.transformations,
+                p.transformation.to_string(),
                 p.version,
                 p.public_id,
                 p.extension,
@@ -162,37 +147,63 @@ mod tests {
     fn delivery_paths() {
         check(
             "/demo/video/upload/v1750439473/clips/intro.mp4",
-            r#"demo video upload sig=None tx=[] v=Some(1750439473) id="clips/intro" ext=Some("mp4") signed="clips/intro.mp4""#,
+            r#"demo video upload sig=None tx="" v=Some(1750439473) id="clips/intro" ext=Some("mp4") signed="clips/intro.mp4""#,
         );
         check(
             "/demo/image/upload/sample",
-            r#"demo image upload sig=None tx=[] v=None id="sample" ext=None signed="sample""#,
+            r#"demo image upload sig=None tx="" v=None id="sample" ext=None signed="sample""#,
         );
         check(
             "/demo/video/upload/my%20file%281%29.mp4",
-            r#"demo video upload sig=None tx=[] v=None id="my file(1)" ext=Some("mp4") signed="my%20file%281%29.mp4""#,
+            r#"demo video upload sig=None tx="" v=None id="my file(1)" ext=Some("mp4") signed="my%20file%281%29.mp4""#,
         );
         check(
             "/demo/video/authenticated/s--oehn9quz--/c_scale,w_100/x.mp4",
-            r#"demo video authenticated sig=Some("oehn9quz") tx=["c_scale,w_100"] v=None id="x" ext=Some("mp4") signed="c_scale,w_100/x.mp4""#,
+            r#"demo video authenticated sig=Some("oehn9quz") tx="c_scale,w_100" v=None id="x" ext=Some("mp4") signed="c_scale,w_100/x.mp4""#,
         );
         check(
             "/demo/image/upload/s----SjmNDA--/v3/image.jpg",
-            r#"demo image upload sig=Some("--SjmNDA") tx=[] v=Some(3) id="image" ext=Some("jpg") signed="image.jpg""#,
+            r#"demo image upload sig=Some("--SjmNDA") tx="" v=Some(3) id="image" ext=Some("jpg") signed="image.jpg""#,
         );
         check(
             "/demo/raw/upload/v2/docs/readme.tar.gz",
-            r#"demo raw upload sig=None tx=[] v=Some(2) id="docs/readme.tar.gz" ext=None signed="docs/readme.tar.gz""#,
+            r#"demo raw upload sig=None tx="" v=Some(2) id="docs/readme.tar.gz" ext=None signed="docs/readme.tar.gz""#,
         );
         // A public id that itself looks like a version is kept when nothing follows it.
         check(
             "/demo/image/upload/v12",
-            r#"demo image upload sig=None tx=[] v=None id="v12" ext=None signed="v12""#,
+            r#"demo image upload sig=None tx="" v=None id="v12" ext=None signed="v12""#,
         );
         check(
             "/demo/image/upload/folder.v2/x",
-            r#"demo image upload sig=None tx=[] v=None id="folder.v2/x" ext=None signed="folder.v2/x""#,
+            r#"demo image upload sig=None tx="" v=None id="folder.v2/x" ext=None signed="folder.v2/x""#,
         );
+    }
+
+    /// Every URL the Python SDK built (tests/data/sdk_video_urls.tsv) parses, and its
+    /// transformation is already canonical.
+    #[test]
+    fn sdk_built_urls_are_canonical() {
+        let vectors = include_str!("../../tests/data/sdk_video_urls.tsv");
+        let mut checked = 0;
+        for line in vectors
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (what, path) = line.split_once('\t').expect("tab-separated");
+            let parsed = parse_delivery_path(path).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let sent = path.split('/').skip(4).collect::<Vec<_>>().join("/");
+            let canonical = parsed.transformation.to_string();
+            // raw_transformation appends unsorted items; everything else arrives canonical.
+            if !what.starts_with("raw_transformation") {
+                assert!(
+                    sent.starts_with(&canonical),
+                    "{what}: {canonical} vs {sent}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 90, "only {checked} vectors");
     }
 
     #[test]
@@ -209,6 +220,10 @@ mod tests {
         check(
             "/demo/image/upload/v1/",
             "error: Missing public id in the URL",
+        );
+        check(
+            "/demo/video/upload/w_100,zz_1/dog.mp4",
+            r#"error: Unknown transformation parameter "zz_1""#,
         );
         check(
             "/demo/raw/upload/a/%2E%2E/b",

@@ -1,14 +1,21 @@
 //! Delivery URLs: `/{cloud}/{resource_type}/{type}/[s--sig--/][transformations/][v{n}/]{public_id}[.{ext}]`.
 //!
-//! Pure: turns a raw request path into a typed [`DeliveryPath`] and checks public ids. No I/O,
-//! no HTTP, no libav — table tests pin the grammar down. The transformation grammar itself
-//! grows here (see `transformation` components, kept raw for now).
+//! Pure: turns a raw request path into a typed [`DeliveryPath`] with its [`Transformation`]
+//! (typed parameters, canonical string, layer steps) and checks public ids. No I/O, no HTTP,
+//! no libav — table tests pin the grammar down.
 
 mod delivery;
+mod layers;
 mod public_id;
+mod transformation;
+pub mod values;
 
 pub use delivery::{DeliveryPath, parse_delivery_path};
+pub use layers::{Layer, Step, steps};
 pub use public_id::{PublicIdError, validate_public_id};
+pub use transformation::{
+    Component, LayerSource, MAX_COMPONENTS, Param, Transformation, TransformationError, Value,
+};
 
 use std::fmt;
 
@@ -87,6 +94,6 @@ pub enum ParseError {
     MissingPublicId,
     #[error("Invalid public id: {0}")]
     PublicId(#[from] PublicIdError),
-    #[error("Transformations are not supported yet: {0:?}")]
-    TransformationsUnsupported(String),
+    #[error(transparent)]
+    Transformation(#[from] TransformationError),
 }

@@ -1,0 +1,344 @@
+//! Layers on video: image and video overlays (`overlay`), text (`drawtext` with a bundled
+//! font) and spliced clips (`concat`). Placement comes from the layer's apply component.
+
+use super::chain::{Builder, Params, Stream, num};
+use super::{PlanError, layer_key};
+use crate::url::values::{Color, Flag, Gravity, Offset, Time};
+use crate::url::{Layer, LayerSource};
+
+/// When a layer shows, in seconds of the base: `so_`/`eo_`/`du_` of its placement.
+fn window(p: &Params, base_duration: f64) -> Option<(f64, f64)> {
+    if p.so.is_none() && p.eo.is_none() && p.du.is_none() {
+        return None;
+    }
+    let start = p.so.map_or(0.0, |t| t.seconds(base_duration));
+    let end = match (p.eo, p.du) {
+        (Some(e), _) => e.seconds(base_duration),
+        (None, Some(d)) => start + d.seconds(base_duration),
+        (None, None) => base_duration,
+    };
+    Some((start, end.max(start)))
+}
+
+/// Anchor fractions of a gravity (0 = left/top, 1 = right/bottom).
+fn anchor(g: Gravity) -> (f64, f64) {
+    match g {
+        Gravity::NorthWest => (0.0, 0.0),
+        Gravity::North => (0.5, 0.0),
+        Gravity::NorthEast => (1.0, 0.0),
+        Gravity::West => (0.0, 0.5),
+        Gravity::East => (1.0, 0.5),
+        Gravity::SouthWest => (0.0, 1.0),
+        Gravity::South => (0.5, 1.0),
+        Gravity::SouthEast => (1.0, 1.0),
+        _ => (0.5, 0.5),
+    }
+}
+
+/// A position expression: `(free)*anchor ± offset`, offsets pointing away from the edge.
+fn position(free: &str, anchor: f64, offset: f64) -> String {
+    let off = if anchor == 1.0 { -offset } else { offset };
+    let sign = if off < 0.0 { '-' } else { '+' };
+    format!("({free})*{}{sign}{}", num(anchor), num(off.abs()))
+}
+
+fn offset_px(o: Option<Offset>, of: u32) -> f64 {
+    match o {
+        Some(Offset::Pixels(n)) => f64::from(n),
+        Some(Offset::Fraction(f)) => f * f64::from(of),
+        None => 0.0,
+    }
+}
+
+impl Builder<'_> {
+    pub(super) fn layer(&mut self, base: &mut Stream, layer: &Layer) -> Result<(), PlanError> {
+        let placement = Params::of(&layer.placement)?;
+        if let LayerSource::Text { .. } = &layer.source {
+            return self.text(base, layer, &placement);
+        }
+        let key = layer_key(&layer.source).unwrap_or_default();
+        let source = self.ctx.layers.get(&key).cloned().ok_or_else(|| {
+            PlanError::MissingLayer(
+                key.split_once(':')
+                    .map_or(key.clone(), |(_, id)| id.to_string()),
+            )
+        })?;
+        if layer.has_flag(&Flag::Splice) {
+            return self.splice(base, layer, &source, &placement);
+        }
+        if base.video.is_none() {
+            return Ok(());
+        }
+        self.zero_base(base);
+        let mut l = self.open(&source, false, true);
+        if l.video.is_none() {
+            return Err(PlanError::Invalid(format!(
+                "layer {key} has no picture to overlay"
+            )));
+        }
+        for (i, c) in layer.chain.iter().enumerate() {
+            let mut c = c.clone();
+            if layer.has_flag(&Flag::Relative) {
+                relative_to(&mut c, base.w, base.h);
+            }
+            self.component(&mut l, &c, i == 0)?;
+        }
+        let still = source.media.duration <= 0.0;
+        let window = window(&placement, base.duration);
+        let mut lv = l.video.take().unwrap_or_else(|| unreachable_track());
+        if !still {
+            self.zero_base_track(&mut lv, l.at_source);
+            if let Some((start, _)) = window {
+                lv.push(format!("setpts=PTS+{}/TB", num(start)));
+            }
+        }
+        let (ax, ay) = anchor(placement.gravity.unwrap_or(Gravity::Center));
+        let x = position("W-w", ax, offset_px(placement.x, base.w));
+        let y = position("H-h", ay, offset_px(placement.y, base.h));
+        let mut filter = format!(
+            "overlay=x={x}:y={y}:eof_action={}",
+            if still { "repeat" } else { "pass" }
+        );
+        if let Some((a, b)) = window {
+            filter.push_str(&format!(":enable='between(t,{},{})'", num(a), num(b)));
+        }
+        let (bl, ll) = {
+            let mut bv = base.video.take().unwrap_or_else(|| unreachable_track());
+            (self.flush(&mut bv), self.flush(&mut lv))
+        };
+        let under = layer.underlay;
+        let inputs = if under { [ll, bl] } else { [bl, ll] };
+        let mut joined = self.join(&inputs, &filter, false);
+        joined.push("setsar=1");
+        base.video = Some(joined);
+        Ok(())
+    }
+
+    fn zero_base_track(&mut self, t: &mut super::chain::Track, at_source: bool) {
+        if at_source {
+            t.push("setpts=PTS-STARTPTS");
+        }
+    }
+
+    /// `l_text:Font_size[_bold]:text` drawn on the base with `drawtext`.
+    fn text(
+        &mut self,
+        base: &mut Stream,
+        layer: &Layer,
+        placement: &Params,
+    ) -> Result<(), PlanError> {
+        let LayerSource::Text {
+            font,
+            size,
+            bold,
+            italic,
+            text,
+        } = &layer.source
+        else {
+            return Ok(());
+        };
+        let mut color = Color {
+            r: 0,
+            g: 0,
+            b: 0,
+            a: 255,
+        };
+        let mut box_color = None;
+        for c in &layer.chain {
+            let p = Params::of(c)?;
+            if let Some(co) = p.color {
+                color = co;
+            }
+            if let Some(crate::url::values::Background::Color(b)) = p.background {
+                box_color = Some(b);
+            }
+        }
+        self.zero_base(base);
+        let duration = base.duration;
+        let Some(v) = base.video.as_mut() else {
+            return Ok(());
+        };
+        let (ax, ay) = anchor(placement.gravity.unwrap_or(Gravity::Center));
+        let x = position("w-tw", ax, offset_px(placement.x, base.w));
+        let y = position("h-th", ay, offset_px(placement.y, base.h));
+        let mut args = vec![
+            format!(
+                "fontfile={}",
+                font_file(&self.ctx.font_dir, font, *bold, *italic)
+            ),
+            format!("text={}", escape_option(text)),
+            format!("fontsize={size}"),
+            format!("fontcolor={}", color.to_ffmpeg()),
+            format!("x={x}"),
+            format!("y={y}"),
+            "expansion=none".into(),
+        ];
+        if let Some(b) = box_color {
+            args.push(format!("box=1:boxcolor={}:boxborderw=4", b.to_ffmpeg()));
+        }
+        if let Some((a, b)) = window(placement, duration) {
+            args.push(format!("enable=between(t\\,{}\\,{})", num(a), num(b)));
+        }
+        v.push(format!("drawtext={}", escape_graph(&args.join(":"))));
+        Ok(())
+    }
+
+    /// `fl_splice`: the layer clip after the base (or before it with `so_0`), scaled to fit.
+    fn splice(
+        &mut self,
+        base: &mut Stream,
+        layer: &Layer,
+        source: &super::Source,
+        placement: &Params,
+    ) -> Result<(), PlanError> {
+        self.zero_base(base);
+        let with_audio = base.audio.is_some();
+        let mut l = self.open(source, with_audio, true);
+        for (i, c) in layer.chain.iter().enumerate() {
+            self.component(&mut l, c, i == 0)?;
+        }
+        self.zero_base(&mut l);
+        let (Some(mut bv), Some(mut lv)) = (base.video.take(), l.video.take()) else {
+            return Err(PlanError::Invalid(
+                "fl_splice needs video in both clips".into(),
+            ));
+        };
+        let (w, h, fps) = (base.w, base.h, base.fps);
+        let fit = format!(
+            "scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={},format=yuv420p,settb=AVTB",
+            num(fps)
+        );
+        lv.push(fit);
+        bv.push(format!(
+            "setsar=1,fps={},format=yuv420p,settb=AVTB",
+            num(fps)
+        ));
+        let norm = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asettb=AVTB";
+        let audio = match base.audio.take() {
+            Some(mut ba) => {
+                ba.push(norm);
+                let la = match l.audio.take() {
+                    Some(mut la) => {
+                        la.push(norm);
+                        self.flush(&mut la)
+                    }
+                    None => {
+                        let silence = self.label("a");
+                        self.chains.push(format!(
+                            "anullsrc=r=48000:cl=stereo,atrim=duration={},{norm}[{silence}]",
+                            num(l.duration)
+                        ));
+                        silence
+                    }
+                };
+                Some((self.flush(&mut ba), la))
+            }
+            None => None,
+        };
+        let (bvl, lvl) = (self.flush(&mut bv), self.flush(&mut lv));
+        let prepend = matches!(placement.so, Some(Time::Seconds(s)) if s == 0.0);
+        let order = |a: String, b: String| if prepend { [b, a] } else { [a, b] };
+        let (vo, ao) = (self.label("v"), self.label("a"));
+        let chain = match audio {
+            Some((ba, la)) => {
+                let [v1, v2] = order(bvl, lvl);
+                let [a1, a2] = order(ba, la);
+                format!("[{v1}][{a1}][{v2}][{a2}]concat=n=2:v=1:a=1[{vo}][{ao}]")
+            }
+            None => {
+                let [v1, v2] = order(bvl, lvl);
+                format!("[{v1}][{v2}]concat=n=2:v=1:a=0[{vo}]")
+            }
+        };
+        let has_audio = chain.contains(&format!("[{ao}]"));
+        self.chains.push(chain);
+        base.video = Some(super::chain::Track {
+            label: vo,
+            pending: vec![],
+            untouched: false,
+            audio: false,
+        });
+        if has_audio {
+            base.audio = Some(super::chain::Track {
+                label: ao,
+                pending: vec![],
+                untouched: false,
+                audio: true,
+            });
+        }
+        base.duration += l.duration;
+        Ok(())
+    }
+}
+
+fn unreachable_track() -> super::chain::Track {
+    super::chain::Track {
+        label: "0:v".into(),
+        pending: vec![],
+        untouched: true,
+        audio: false,
+    }
+}
+
+/// `w_0.25,fl_relative`: fractions of the base, not of the layer.
+fn relative_to(c: &mut crate::url::Component, w: u32, h: u32) {
+    use crate::url::Value;
+    use crate::url::values::Size;
+    for p in &mut c.params {
+        match &mut p.value {
+            Value::Width(Size::Fraction(f)) => {
+                p.value = Value::Width(Size::Pixels((*f * f64::from(w)).round() as u32))
+            }
+            Value::Height(Size::Fraction(f)) => {
+                p.value = Value::Height(Size::Pixels((*f * f64::from(h)).round() as u32))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A bundled DejaVu face for a CSS-ish family name.
+pub(super) fn font_file(dir: &str, family: &str, bold: bool, italic: bool) -> String {
+    let f = family.to_ascii_lowercase();
+    let (stem, slant) = if f.contains("times")
+        || f.contains("serif") && !f.contains("sans")
+        || f.contains("georgia")
+    {
+        ("DejaVuSerif", "Italic")
+    } else if f.contains("courier") || f.contains("mono") {
+        ("DejaVuSansMono", "Oblique")
+    } else {
+        ("DejaVuSans", "Oblique")
+    };
+    let style = match (bold, italic) {
+        (true, true) => format!("-Bold{slant}"),
+        (true, false) => "-Bold".to_string(),
+        (false, true) => format!("-{slant}"),
+        (false, false) => String::new(),
+    };
+    format!("{dir}/{stem}{style}.ttf")
+}
+
+/// Escapes a filter option value (`\`, `'`, `:`).
+pub(super) fn escape_option(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '\\' | '\'' | ':') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Escapes filter arguments for the graph parser (`\`, `'`, `[`, `]`, `,`, `;`).
+pub(super) fn escape_graph(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '\\' | '\'' | '[' | ']' | ',' | ';') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

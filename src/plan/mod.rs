@@ -1,0 +1,201 @@
+//! Plans: a parsed transformation plus what the probe knows about the media becomes a [`Plan`]
+//! — inputs, one libavfilter graph (text), encoder and container settings. Pure data (serde),
+//! so `kino worker` can run a plan out of process and benches can hand the same graph to the
+//! `ffmpeg` CLI.
+//!
+//! Pure: no I/O, no libav, no HTTP. The service resolves layer assets and probes first; the
+//! engine runs the plan. Graph labels follow the CLI's convention: input `i`'s streams are
+//! `[i:v]`/`[i:a]`, the outputs `[vout]`/`[aout]`.
+
+mod chain;
+mod effects;
+pub mod geometry;
+mod layers;
+pub mod output;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use output::{AudioEncoding, OutputKind, VideoEncoding};
+
+use crate::error::ErrorKind;
+use crate::url::{LayerSource, Step};
+
+/// What the planner needs to know about one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Media {
+    pub width: u32,
+    pub height: u32,
+    /// Seconds (0 for a still image).
+    pub duration: f64,
+    pub fps: f64,
+    pub has_video: bool,
+    pub has_audio: bool,
+    pub sample_rate: u32,
+    /// Clockwise degrees the player must rotate the decoded picture by (0, 90, 180, 270).
+    pub rotation: i32,
+}
+
+/// An input file and its media.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    pub media: Media,
+}
+
+/// Everything a plan is built from besides the transformation.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub base: Source,
+    /// Layer assets by [`layer_key`].
+    pub layers: HashMap<String, Source>,
+    /// Where the bundled fonts for text layers are.
+    pub font_dir: String,
+    /// The largest output width or height.
+    pub max_dimension: u32,
+}
+
+/// The key a layer asset is looked up by (`image:logo`, `video:cat`).
+pub fn layer_key(source: &LayerSource) -> Option<String> {
+    match source {
+        LayerSource::Image { public_id, .. } => Some(format!("image:{public_id}")),
+        LayerSource::Video { public_id } => Some(format!("video:{public_id}")),
+        LayerSource::Text { .. } => None,
+    }
+}
+
+/// Asset layers the steps refer to, as (resource type, public id, key).
+pub fn layer_assets(steps: &[Step]) -> Vec<(&'static str, String, String)> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Layer(l) => match &l.source {
+                LayerSource::Image { public_id, .. } => {
+                    Some(("image", public_id.clone(), layer_key(&l.source)?))
+                }
+                LayerSource::Video { public_id } => {
+                    Some(("video", public_id.clone(), layer_key(&l.source)?))
+                }
+                LayerSource::Text { .. } => None,
+            },
+            Step::Apply(_) => None,
+        })
+        .collect()
+}
+
+/// One input of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub path: String,
+    /// Seconds to seek to before decoding (the nearest earlier keyframe).
+    pub seek: Option<f64>,
+    /// Whether the graph reads `[i:v]` / `[i:a]`.
+    pub video: bool,
+    pub audio: bool,
+}
+
+/// A complete, runnable description of one output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub inputs: Vec<Input>,
+    /// libavfilter graph text; reads `[i:v]`/`[i:a]`, writes `[vout]`/`[aout]`.
+    pub graph: String,
+    pub video: Option<VideoEncoding>,
+    pub audio: Option<AudioEncoding>,
+    /// libav muxer name (`mp4`, `webm`, `image2pipe`, …).
+    pub muxer: String,
+    pub muxer_options: Vec<(String, String)>,
+    /// Stop after this many video frames (one for a still frame).
+    pub max_frames: Option<u64>,
+    pub kind: OutputKind,
+    pub extension: String,
+    /// Expected output duration in seconds (for progress and sanity checks).
+    pub duration: f64,
+    /// Output frame rate.
+    pub fps: f64,
+}
+
+impl Plan {
+    /// The same work as an `ffmpeg` command line (for benches and cross-checks).
+    pub fn ffmpeg_args(&self, output: &str) -> Vec<String> {
+        let mut args: Vec<String> =
+            vec!["-nostdin".into(), "-y".into(), "-v".into(), "error".into()];
+        for input in &self.inputs {
+            if let Some(s) = input.seek {
+                args.extend(["-ss".into(), format!("{s}"), "-copyts".into()]);
+            }
+            args.extend(["-i".into(), input.path.clone()]);
+        }
+        args.extend(["-filter_complex".into(), self.graph.clone()]);
+        if let Some(v) = &self.video {
+            args.extend([
+                "-map".into(),
+                "[vout]".into(),
+                "-c:v".into(),
+                v.encoder.clone(),
+            ]);
+            for (k, val) in &v.options {
+                args.extend([format!("-{k}"), val.clone()]);
+            }
+            if let Some(g) = v.gop {
+                args.extend(["-g".into(), g.to_string()]);
+            }
+            if let Some(b) = v.bit_rate {
+                args.extend(["-b:v".into(), b.to_string()]);
+            }
+            if let Some(q) = v.global_quality {
+                args.extend(["-global_quality".into(), q.to_string()]);
+            }
+        }
+        if let Some(a) = &self.audio {
+            args.extend([
+                "-map".into(),
+                "[aout]".into(),
+                "-c:a".into(),
+                a.encoder.clone(),
+            ]);
+            if let Some(b) = a.bit_rate {
+                args.extend(["-b:a".into(), b.to_string()]);
+            }
+        }
+        if let Some(n) = self.max_frames {
+            args.extend(["-frames:v".into(), n.to_string()]);
+        }
+        for (k, v) in &self.muxer_options {
+            args.extend([format!("-{k}"), v.clone()]);
+        }
+        args.extend(["-f".into(), self.muxer.clone(), output.into()]);
+        args
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("Layer resource not found - {0}")]
+    MissingLayer(String),
+}
+
+impl PlanError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PlanError::MissingLayer(_) => ErrorKind::NotFound,
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
+/// Builds the plan for `steps` written as `extension`.
+pub fn build(steps: &[Step], extension: &str, ctx: &Context) -> Result<Plan, PlanError> {
+    chain::Builder::new(ctx).build(steps, extension)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! Table tests: transformation + probe → exact graph text and encoder settings.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::url::{Transformation, steps};
+
+fn media(w: u32, h: u32, duration: f64, audio: bool) -> Media {
+    Media {
+        width: w,
+        height: h,
+        duration,
+        fps: 30.0,
+        has_video: true,
+        has_audio: audio,
+        sample_rate: 44_100,
+        rotation: 0,
+    }
+}
+
+fn ctx(base: Media) -> Context {
+    let mut layers = HashMap::new();
+    layers.insert(
+        "image:logo".to_string(),
+        Source {
+            path: "logo.png".into(),
+            media: Media {
+                duration: 0.0,
+                fps: 0.0,
+                has_audio: false,
+                ..media(200, 100, 0.0, false)
+            },
+        },
+    );
+    layers.insert(
+        "video:cat".to_string(),
+        Source {
+            path: "cat.mp4".into(),
+            media: media(640, 360, 4.0, true),
+        },
+    );
+    Context {
+        base: Source {
+            path: "in.mp4".into(),
+            media: base,
+        },
+        layers,
+        font_dir: "/fonts".into(),
+        max_dimension: 8192,
+    }
+}
+
+fn plan(text: &str, ext: &str, base: Media) -> Result<Plan, PlanError> {
+    let t = Transformation::parse_str(text).map_err(|e| PlanError::Invalid(e.to_string()))?;
+    let s = steps(&t).map_err(|e| PlanError::Invalid(e.to_string()))?;
+    build(&s, ext, &ctx(base))
+}
+
+fn graph(text: &str, ext: &str, base: Media) -> String {
+    match plan(text, ext, base) {
+        Ok(p) => p.graph,
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+#[test]
+fn the_reference_example() {
+    let p = plan(
+        "c_scale,h_320/b_blurred:400:15,c_pad,h_320,w_480/e_volume:mute/e_accelerate:100",
+        "mp4",
+        media(1080, 1920, 10.0, true),
+    )
+    .unwrap();
+    assert_eq!(
+        p.graph,
+        "[0:v]setpts=PTS-STARTPTS,scale=180:320,setsar=1,scale=480:320:force_original_aspect_ratio=increase,split=2[v1][v2];\
+         [v1]crop=480:320,gblur=sigma=20,eq=brightness=0.15[v3];[v2]scale=180:320[v4];[v3][v4]overlay=150:0[v5];\
+         [v5]setsar=1,setpts=0.5*PTS,fps=30,format=yuv420p[v6];[v6]null[vout]"
+    );
+    assert!(!p.inputs[0].audio, "muted: the audio is never decoded");
+    assert!(p.audio.is_none());
+    assert_eq!(p.duration, 5.0);
+    assert_eq!(
+        p.video.as_ref().map(|v| v.encoder.as_str()),
+        Some("libx264")
+    );
+}
+
+#[test]
+fn trims_seek_and_cut_both_tracks() {
+    assert_eq!(
+        graph("so_2,du_3", "mp4", media(640, 360, 10.0, true)),
+        "[0:v]trim=start=2:end=5,setpts=PTS-STARTPTS,format=yuv420p[v1];[v1]null[vout];\
+         [0:a]atrim=start=2:end=5,asetpts=PTS-STARTPTS,aformat=sample_fmts=fltp:channel_layouts=stereo|mono[a2];[a2]anull[aout]"
+    );
+    let p = plan("eo_80p,so_10p", "webm", media(640, 360, 10.0, true)).unwrap();
+    assert_eq!(p.inputs[0].seek, Some(1.0));
+    assert!((p.duration - 7.0).abs() < 1e-9);
+    assert_eq!(
+        graph("so_12", "mp4", media(640, 360, 10.0, true)),
+        "error: so_ (12s) is past the end of the media (10s)"
+    );
+}
+
+#[test]
+fn effects() {
+    let g = |t: &str| graph(t, "mp4", media(640, 360, 4.0, true));
+    assert!(g("e_volume:-50").contains("volume=0.5"));
+    assert!(g("e_volume:5db").contains("volume=5dB"));
+    assert!(
+        g("e_accelerate:-50").contains("setpts=2*PTS,fps=30")
+            && g("e_accelerate:-50").contains("atempo=0.5")
+    );
+    assert!(g("e_reverse").contains("reverse") && g("e_reverse").contains("areverse"));
+    assert_eq!(
+        g("e_boomerang"),
+        "[0:v]setpts=PTS-STARTPTS,split=2[v1][v2];[v2]reverse[v3];[v1][v3]concat=n=2:v=1:a=0[v4];[v4]format=yuv420p[v5];[v5]null[vout]"
+    );
+    assert!(g("e_loop:2").contains("loop=loop=2:size=120:start=0"));
+    assert!(g("e_fade:-1000").contains("fade=t=out:st=3:d=1"));
+    assert!(g("e_blur:200").contains("gblur=sigma=10"));
+    assert!(g("e_noise:50").contains("noise=alls=50:allf=t"));
+    assert!(g("e_grayscale").contains("hue=s=0"));
+    assert!(
+        graph("e_reverse", "mp4", media(3840, 2160, 600.0, true))
+            .contains("over the 1500 MB budget")
+    );
+}
+
+#[test]
+fn outputs_by_extension() {
+    let m = || media(640, 360, 4.0, true);
+    let p = plan("", "jpg", m()).unwrap();
+    assert_eq!(
+        p.graph,
+        "[0:v]trim=start=2,setpts=PTS-STARTPTS,format=yuvj420p[v1];[v1]null[vout]"
+    );
+    assert_eq!((p.max_frames, p.muxer.as_str()), (Some(1), "image2pipe"));
+    let p = plan("so_1,w_300", "png", m()).unwrap();
+    assert_eq!(
+        p.graph,
+        "[0:v]trim=start=1,setpts=PTS-STARTPTS,scale=300:169,setsar=1,format=rgb24[v1];[v1]null[vout]"
+    );
+    let p = plan("vs_10,dl_200", "gif", m()).unwrap();
+    assert_eq!(
+        p.graph,
+        "[0:v]setpts=PTS-STARTPTS,fps=2.5,setpts=N*0.2/TB,split=2[v1][v2];[v1]palettegen=stats_mode=diff[v3];[v2][v3]paletteuse=dither=bayer:bayer_scale=5[vout]"
+    );
+    let p = plan("", "mp3", m()).unwrap();
+    assert!(!p.inputs[0].video && p.video.is_none());
+    assert_eq!(
+        p.audio.as_ref().map(|a| a.encoder.as_str()),
+        Some("libmp3lame")
+    );
+    let p = plan("", "webm", m()).unwrap();
+    assert_eq!(
+        p.video.as_ref().map(|v| v.encoder.as_str()),
+        Some("libvpx-vp9")
+    );
+    assert!(p.graph.contains("aresample=48000"));
+    assert!(plan("vc_h264", "webm", m()).is_err());
+    assert!(plan("ac_aac", "ogv", m()).is_err());
+    assert_eq!(
+        graph("", "xyz", m()),
+        "error: Invalid extension in transformation: xyz"
+    );
+    let p = plan("vc_h264:baseline:3.1,br_500k:constant,ki_1", "mp4", m()).unwrap();
+    let v = p.video.unwrap();
+    assert!(
+        v.options.contains(&("profile".into(), "baseline".into()))
+            && v.options.contains(&("level".into(), "3.1".into()))
+    );
+    assert_eq!(
+        (v.bit_rate, v.max_rate, v.gop),
+        (Some(500_000), Some(500_000), Some(30))
+    );
+    assert!(!v.options.iter().any(|(k, _)| k == "crf"));
+}
+
+#[test]
+fn layers() {
+    let m = || media(1280, 720, 6.0, true);
+    assert_eq!(
+        graph(
+            "l_video:cat/c_scale,w_200/du_2,fl_layer_apply,g_north_east,so_1,x_10,y_10",
+            "mp4",
+            m()
+        ),
+        "[0:v]setpts=PTS-STARTPTS[v1];[1:v]setpts=PTS-STARTPTS,scale=200:112,setsar=1,setpts=PTS+1/TB[v2];\
+         [v1][v2]overlay=x=(W-w)*1-10:y=(H-h)*0+10:eof_action=pass:enable='between(t,1,3)'[v3];[v3]setsar=1,format=yuv420p[v4];[v4]null[vout];\
+         [0:a]asetpts=PTS-STARTPTS,aformat=sample_fmts=fltp:channel_layouts=stereo|mono[a5];[a5]anull[aout]"
+    );
+    let g = graph(
+        "co_white,l_text:Arial_40_bold:it's%2C 100%25%3A done/fl_layer_apply,g_south,y_20",
+        "mp4",
+        m(),
+    );
+    assert!(
+        g.contains("drawtext=fontfile=/fonts/DejaVuSans-Bold.ttf:text=it\\\\\\'s\\, 100%\\\\: done:fontsize=40:fontcolor=0xffffffff:x=(w-tw)*0.5+0:y=(h-th)*1-20:expansion=none"),
+        "{g}"
+    );
+    let g = graph("fl_splice,l_video:cat/fl_layer_apply", "mp4", m());
+    assert!(g.contains("concat=n=2:v=1:a=1"), "{g}");
+    assert!(g.contains("[1:v]setpts=PTS-STARTPTS,scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720"), "{g}");
+    assert_eq!(
+        plan("fl_splice,l_video:cat/fl_layer_apply", "mp4", m())
+            .unwrap()
+            .duration,
+        10.0
+    );
+    assert_eq!(
+        graph("l_video:dog/fl_layer_apply", "mp4", m()),
+        "error: Layer resource not found - dog"
+    );
+    assert!(graph("l_logo/fl_layer_apply", "mp4", m()).contains("eof_action=repeat"));
+}
+
+#[test]
+fn geometry_and_rotation() {
+    let mut rotated = media(720, 1280, 4.0, false);
+    rotated.rotation = 90;
+    assert_eq!(
+        graph("c_fill,w_100,h_100", "mp4", rotated),
+        "[0:v]transpose=clock,setpts=PTS-STARTPTS,scale=100:178,crop=100:100:0:39,setsar=1,format=yuv420p[v1];[v1]null[vout]"
+    );
+    assert!(
+        graph("w_20000", "mp4", media(640, 360, 4.0, false)).contains("larger than the maximum")
+    );
+    assert!(
+        graph("w_9000", "mp4", media(640, 360, 4.0, false)).contains("over the maximum of 8192")
+    );
+    assert!(
+        graph("r_20", "mp4", media(640, 360, 4.0, false))
+            .contains("geq=lum=if(gt(pow(max(max(20-X/SW\\,X/SW-(W-20))")
+    );
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    let p = plan(
+        "c_fill,w_100,h_100/e_reverse",
+        "mp4",
+        media(640, 360, 4.0, true),
+    )
+    .unwrap();
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), p);
+}

@@ -10,7 +10,8 @@
 //! - [`account`]: the cloud name and API credentials, from `CLOUDINARY_URL` or generated.
 //! - [`api`]: the HTTP faces (`upload`, `admin`, `delivery`) and the one error renderer.
 //! - [`service`]: upload ingestion, chunked uploads, remote fetch, resource operations.
-//! - [`catalog`]: assets, tags, folders, upload presets (SQLite now, PostgreSQL later).
+//! - [`catalog`]: assets, tags, folders, upload presets, named transformations (SQLite now,
+//!   PostgreSQL later).
 //! - [`store`]: the `BlobStore` trait, the local directory store and the staging area.
 //! - [`engine`]: libav (ffmpeg-next): probing media; later every transformation.
 //! - [`url`], [`params`], [`signing`]: pure parsing and Cloudinary's signature algorithms.

@@ -1,7 +1,7 @@
 //! The HTTP faces, one module each, with their routes next to their handlers:
 //! [`upload`] (`/v1_1/{cloud}/{rt}/upload|destroy|rename|explicit|tags|context`),
-//! [`admin`] (`/v1_1/{cloud}/resources…|tags|folders|upload_presets|ping|usage`) and
-//! [`delivery`] (`/{cloud}/{rt}/{type}/…`).
+//! [`admin`] (`/v1_1/{cloud}/resources…|tags|folders|upload_presets|transformations|ping|usage`)
+//! and [`delivery`] (`/{cloud}/{rt}/{type}/…`).
 //!
 //! Handlers are thin: parse ([`extract`]), authorize and call one service function, render
 //! ([`json`]). Every failure becomes an [`ApiError`], rendered once as

@@ -32,17 +32,20 @@ pub struct ListQuery {
 }
 
 /// One page of a listing; `next_row` is set when more rows follow.
+///
+/// `C` is the keyset position the page ended at: the row id for assets, the name for
+/// listings ordered by name (named transformations).
 #[derive(Debug, Clone)]
-pub struct Page<T> {
+pub struct Page<T, C = i64> {
     pub items: Vec<T>,
-    pub next_row: Option<i64>,
+    pub next_row: Option<C>,
 }
 
 const ASSET_COLUMNS: &str = "id, cloud, asset_id, resource_type, delivery_type, public_id, format, \
     version, version_id, bytes, width, height, etag, blob_key, original_filename, media, context, \
     created_at, updated_at";
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>, CatalogError> {
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, CatalogError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| CatalogError::Corrupt(format!("timestamp {text:?}: {e}")))

@@ -1,4 +1,5 @@
-//! The catalog: what exists, under which public id, with which tags, context and presets.
+//! The catalog: what exists, under which public id, with which tags, context, presets and
+//! named transformations.
 //!
 //! sqlx over SQLite, the embedded default. Every row is keyed by cloud name. Writes go through a
 //! one-connection pool so SQLite never sees two writers (no `SQLITE_BUSY` under load); reads use
@@ -10,10 +11,11 @@ mod error;
 mod folders;
 mod model;
 mod presets;
+mod transformations;
 
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
-pub use model::{Asset, NewAsset, Preset, Usage};
+pub use model::{Asset, NamedTransformation, NewAsset, Preset, Usage};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -81,6 +81,18 @@ pub struct Preset {
     pub settings: BTreeMap<String, String>,
 }
 
+/// A named transformation: a transformation string saved under a name, used in URLs as `t_<name>`.
+#[derive(Debug, Clone)]
+pub struct NamedTransformation {
+    pub name: String,
+    /// The definition as sent (`c_fill,w_100/e_sepia`), not parsed here.
+    pub transformation: String,
+    /// Whether strict-transformation accounts may still generate it on the fly.
+    pub allowed_for_strict: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Totals for the usage report.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {

@@ -6,4 +6,5 @@ mod admin;
 mod bad_input;
 mod delivery;
 mod helpers;
+mod transformations;
 mod upload;

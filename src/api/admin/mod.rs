@@ -5,6 +5,7 @@ mod folders;
 mod misc;
 mod presets;
 mod resources;
+mod transformations;
 
 use axum::Router;
 use axum::extract::Request;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<Kino> {
         .merge(resources::routes())
         .merge(folders::routes())
         .merge(presets::routes())
+        .merge(transformations::routes())
         .merge(misc::routes())
 }
 

@@ -19,12 +19,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `kino worker`: the engine without the server, for isolating untrusted media.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The plan (JSON, as `plan::Plan` serializes); `-` or absent reads stdin.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// Where the output goes; `-` or absent writes stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the Upload, Admin and delivery APIs.
     Serve(ServeArgs),
     /// Inspect the effective configuration.
     Config(ConfigArgs),
+    /// Run one serialized transformation plan out of process: plan JSON in, media out.
+    Worker(WorkerArgs),
 }
 
 /// Settings given on the command line win over `kino.toml` and `KINO_*` variables.
@@ -135,4 +148,31 @@ pub fn config(args: &ConfigArgs) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Runs a plan read from a file or stdin and writes the output to a file or stdout.
+pub fn worker(args: &WorkerArgs) -> Result<(), String> {
+    use std::io::Read;
+    let mut text = String::new();
+    match args.plan.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        }
+        None => {
+            std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading the plan from stdin: {e}"))?;
+        }
+    }
+    let plan: crate::plan::Plan = serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
+    crate::engine::init().map_err(|e| e.to_string())?;
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let stats = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+            crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
+        }
+        None => crate::engine::run(&plan, std::io::stdout(), &cancel),
+    }
+    .map_err(|e| e.to_string())?;
+    tracing::info!(video_frames = stats.video_frames, audio_frames = stats.audio_frames, "plan done");
+    Ok(())
 }

@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => kino::cli::serve(args).await,
         Command::Config(args) => kino::cli::config(&args),
+        Command::Worker(args) => kino::cli::worker(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,12 +1,16 @@
 //! The engine: every call into libav (ffmpeg-next), and the only module allowed `unsafe`.
 //!
-//! For now it probes uploads (what is this file, how big, how long, which codecs); the
-//! transformation pipeline (Plan → decode → filter → encode → sink) grows here next. Work is
-//! blocking and CPU-bound, so callers run it on `spawn_blocking`.
+//! It probes uploads (what is this file, how big, how long, which codecs) and runs plans
+//! (inputs → libavfilter graph → encoders → muxer → any `Write`). Work is blocking and
+//! CPU-bound, so callers run it on blocking threads behind the transform limit.
 
+mod inputs;
+mod outputs;
 mod probe;
+mod run;
 
 pub use probe::{AudioTrack, MediaInfo, MediaKind, VideoTrack, probe};
+pub use run::{RunStats, run};
 
 use crate::error::ErrorKind;
 
@@ -31,12 +35,37 @@ pub enum EngineError {
     Undecodable(&'static str),
     #[error("the engine task failed: {0}")]
     Task(String),
+    #[error("the input has no {0} stream")]
+    MissingStream(&'static str),
+    #[error("the decoder could not be opened ({0})")]
+    Decoder(#[source] ffmpeg_next::Error),
+    #[error("encoder {0} is not available in this libav build")]
+    MissingEncoder(String),
+    #[error("the encoder failed ({0})")]
+    Encoder(#[source] ffmpeg_next::Error),
+    #[error("the filter graph could not be built ({0})")]
+    Graph(#[source] ffmpeg_next::Error),
+    #[error("filtering {0} failed ({1})")]
+    Filter(String, #[source] ffmpeg_next::Error),
+    #[error("the output could not be created ({0})")]
+    Output(#[source] ffmpeg_next::Error),
+    #[error("writing the output failed ({0})")]
+    Write(#[source] ffmpeg_next::Error),
+    #[error("the transformation was cancelled")]
+    Cancelled,
 }
 
 impl EngineError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::Init(_) | EngineError::Task(_) => ErrorKind::Internal,
+            EngineError::Init(_)
+            | EngineError::Task(_)
+            | EngineError::MissingEncoder(_)
+            | EngineError::Graph(_)
+            | EngineError::Encoder(_)
+            | EngineError::Output(_)
+            | EngineError::Write(_)
+            | EngineError::Cancelled => ErrorKind::Internal,
             _ => ErrorKind::BadInput,
         }
     }

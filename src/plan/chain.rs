@@ -658,7 +658,7 @@ impl<'a> Builder<'a> {
         }
         v.push(format!("fps={}", num(rate)));
         if let Some(dl) = self.settings.delay {
-            v.push(format!("setpts=N*{}/TB", num(f64::from(dl) / 1000.0)));
+            v.push(format!("settb=1/1000,setpts=N*{}/TB", num(f64::from(dl) / 1000.0)));
         }
         s.fps = rate;
         Ok(())

@@ -144,7 +144,7 @@ fn outputs_by_extension() {
     let p = plan("vs_10,dl_200", "gif", m()).unwrap();
     assert_eq!(
         p.graph,
-        "[0:v]setpts=PTS-STARTPTS,fps=2.5,setpts=N*0.2/TB,split=2[v1][v2];[v1]palettegen=stats_mode=diff[v3];[v2][v3]paletteuse=dither=bayer:bayer_scale=5[vout]"
+        "[0:v]setpts=PTS-STARTPTS,fps=2.5,settb=1/1000,setpts=N*0.2/TB,split=2[v1][v2];[v1]palettegen=stats_mode=diff[v3];[v2][v3]paletteuse=dither=bayer:bayer_scale=5[vout]"
     );
     let p = plan("", "mp3", m()).unwrap();
     assert!(!p.inputs[0].video && p.video.is_none());

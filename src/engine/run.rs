@@ -1,0 +1,377 @@
+//! Running a plan: inputs → filter graph → encoders → muxer → a `Write`.
+//!
+//! Output streams as it is made: the muxer writes through custom AVIO into the caller's
+//! writer (a channel to an HTTP body, a file, stdout), so fragmented MP4's header leaves at
+//! once. When the writer fails (the client went away) or `cancel` is set, the run stops.
+//! Inputs are read in the order the graph asks for them (buffer sources' failed requests), so
+//! overlays and concatenation never buffer a whole input.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ffmpeg_next as ff;
+use ff::{Dictionary, Rescale, encoder, filter, format, frame};
+
+use super::EngineError;
+use super::inputs::{self, Decoded, Opened};
+use super::outputs::{self, AudioSinkInfo, Encoded, VideoSinkInfo};
+use crate::plan::Plan;
+
+/// What a run produced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub video_frames: u64,
+    pub audio_frames: u64,
+}
+
+struct Output {
+    octx: format::context::Output,
+    video: Option<Encoded<encoder::Video>>,
+    audio: Option<Encoded<encoder::Audio>>,
+    stats: RunStats,
+    max_frames: Option<u64>,
+    video_done: bool,
+    audio_done: bool,
+    audio_sink_tb: ff::Rational,
+}
+
+/// Runs `plan`, writing the encoded output into `sink`.
+pub fn run<W: Write + Send + 'static>(plan: &Plan, sink: W, cancel: &AtomicBool) -> Result<RunStats, EngineError> {
+    let mut opened = plan
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| inputs::open(i, input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut graph = build_graph(plan, &opened)?;
+    let mut out = open_output(plan, sink, &mut graph)?;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(EngineError::Cancelled);
+        }
+        drain_sinks(&mut graph, &mut out)?;
+        if out.video_done && out.audio_done {
+            break;
+        }
+        let Some(next) = pick_input(&mut graph, &opened) else {
+            // Every input is finished and flushed; the sinks have drained.
+            break;
+        };
+        read_one(&mut graph, &mut opened[next])?;
+    }
+    finish(&mut out)?;
+    Ok(out.stats)
+}
+
+fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineError> {
+    let mut graph = filter::Graph::new();
+    let find = |name: &str| filter::find(name).ok_or(EngineError::Graph(ff::Error::FilterNotFound));
+    let mut sources = Vec::new();
+    for input in opened {
+        if let Some(f) = &input.video {
+            graph
+                .add(&find("buffer")?, &f.source, &inputs::video_source_args(f))
+                .map_err(EngineError::Graph)?;
+            sources.push(f.source.clone());
+        }
+        if let Some(f) = &input.audio {
+            graph
+                .add(&find("abuffer")?, &f.source, &inputs::audio_source_args(f))
+                .map_err(EngineError::Graph)?;
+            sources.push(f.source.clone());
+        }
+    }
+    let mut sinks = Vec::new();
+    if plan.video.is_some() {
+        graph.add(&find("buffersink")?, "vout", "").map_err(EngineError::Graph)?;
+        sinks.push("vout");
+    }
+    if plan.audio.is_some() {
+        graph.add(&find("abuffersink")?, "aout", "").map_err(EngineError::Graph)?;
+        sinks.push("aout");
+    }
+    let mut parser = filter::graph::Parser::new(&mut graph);
+    for s in &sources {
+        parser = parser.output(s, 0).map_err(EngineError::Graph)?;
+    }
+    for s in &sinks {
+        parser = parser.input(s, 0).map_err(EngineError::Graph)?;
+    }
+    parser.parse(&plan.graph).map_err(EngineError::Graph)?;
+    graph.validate().map_err(EngineError::Graph)?;
+    Ok(graph)
+}
+
+fn sink_ptr(graph: &mut filter::Graph, name: &str) -> Result<*mut ff::ffi::AVFilterContext, EngineError> {
+    let mut ctx = graph.get(name).ok_or(EngineError::Graph(ff::Error::FilterNotFound))?;
+    // SAFETY: the pointer stays valid as long as `graph`, which outlives every use below.
+    Ok(unsafe { ctx.as_mut_ptr() })
+}
+
+fn video_sink_info(graph: &mut filter::Graph) -> Result<VideoSinkInfo, EngineError> {
+    let p = sink_ptr(graph, "vout")?;
+    // SAFETY: `p` is a configured buffersink (the graph was validated); these getters only
+    // read its input link. The format is a valid AVPixelFormat value chosen by libav.
+    unsafe {
+        let fmt: ff::ffi::AVPixelFormat = std::mem::transmute(ff::ffi::av_buffersink_get_format(p));
+        Ok(VideoSinkInfo {
+            width: ff::ffi::av_buffersink_get_w(p) as u32,
+            height: ff::ffi::av_buffersink_get_h(p) as u32,
+            format: fmt.into(),
+            time_base: ff::ffi::av_buffersink_get_time_base(p).into(),
+            frame_rate: ff::ffi::av_buffersink_get_frame_rate(p).into(),
+        })
+    }
+}
+
+fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineError> {
+    let p = sink_ptr(graph, "aout")?;
+    // SAFETY: as for video; the format is a valid AVSampleFormat value chosen by libav.
+    unsafe {
+        let fmt: ff::ffi::AVSampleFormat = std::mem::transmute(ff::ffi::av_buffersink_get_format(p));
+        #[allow(deprecated)]
+        let bits = ff::ffi::av_buffersink_get_channel_layout(p);
+        let channels = ff::ffi::av_buffersink_get_channels(p);
+        let layout = if bits == 0 {
+            ff::ChannelLayout::default(channels.max(1))
+        } else {
+            ff::ChannelLayout::from_bits_truncate(bits)
+        };
+        Ok(AudioSinkInfo {
+            rate: ff::ffi::av_buffersink_get_sample_rate(p) as u32,
+            format: fmt.into(),
+            layout,
+            time_base: ff::ffi::av_buffersink_get_time_base(p).into(),
+        })
+    }
+}
+
+fn open_output<W: Write + Send + 'static>(plan: &Plan, sink: W, graph: &mut filter::Graph) -> Result<Output, EngineError> {
+    let mut octx = outputs::muxer(plan, sink)?;
+    let video = match &plan.video {
+        Some(v) => Some(outputs::video(&mut octx, v, video_sink_info(graph)?, plan.fps)?),
+        None => None,
+    };
+    let mut audio_sink_tb = ff::Rational::new(1, 1);
+    let audio = match &plan.audio {
+        Some(a) => {
+            let info = audio_sink_info(graph)?;
+            audio_sink_tb = info.time_base;
+            let enc = outputs::audio(&mut octx, a, info)?;
+            let fixed = enc.encoder.frame_size();
+            let variable = enc
+                .encoder
+                .codec()
+                .is_some_and(|c| c.capabilities().contains(ff::codec::capabilities::Capabilities::VARIABLE_FRAME_SIZE));
+            if fixed > 0 && !variable {
+                if let Some(mut s) = graph.get("aout") {
+                    s.sink().set_frame_size(fixed);
+                }
+            }
+            Some(enc)
+        }
+        None => None,
+    };
+    let mut options = Dictionary::new();
+    for (k, v) in &plan.muxer_options {
+        options.set(k, v);
+    }
+    octx.write_header_with(options).map_err(EngineError::Output)?;
+    // The muxer may change the stream time bases in write_header; read them back.
+    let mut out = Output {
+        video_done: video.is_none(),
+        audio_done: audio.is_none(),
+        video,
+        audio,
+        octx,
+        stats: RunStats::default(),
+        max_frames: plan.max_frames,
+        audio_sink_tb,
+    };
+    if let Some(v) = out.video.as_mut() {
+        v.time_base = v.encoder.time_base();
+    }
+    Ok(out)
+}
+
+/// The input the graph waits for most (ties: the first unfinished one).
+fn pick_input(graph: &mut filter::Graph, opened: &[Opened]) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, input) in opened.iter().enumerate() {
+        if input.done {
+            continue;
+        }
+        let mut wanted = 0;
+        for name in [input.video.as_ref().map(|f| &f.source), input.audio.as_ref().map(|f| &f.source)]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(mut ctx) = graph.get(name) {
+                wanted = wanted.max(ctx.source().failed_requests());
+            }
+        }
+        if best.is_none_or(|(_, w)| wanted > w) {
+            best = Some((i, wanted));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Reads one packet of an input and pushes what it decodes into the graph; at the end of the
+/// input, flushes its decoders and closes its sources.
+fn read_one(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineError> {
+    let mut packet = ff::Packet::empty();
+    match packet.read(&mut input.demuxer) {
+        Ok(()) => {
+            let stream = packet.stream();
+            push(graph, input, Some(&packet), stream)
+        }
+        Err(ff::Error::Eof) => close_input(graph, input),
+        Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(()),
+        Err(e) => {
+            tracing::debug!(error = %e, "demuxing stopped early");
+            close_input(graph, input)
+        }
+    }
+}
+
+fn close_input(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineError> {
+    let streams: Vec<usize> = [input.video.as_ref().map(|f| f.stream), input.audio.as_ref().map(|f| f.stream)]
+        .into_iter()
+        .flatten()
+        .collect();
+    for s in streams {
+        push(graph, input, None, s)?;
+    }
+    for name in [input.video.as_ref().map(|f| f.source.clone()), input.audio.as_ref().map(|f| f.source.clone())]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(mut ctx) = graph.get(&name) {
+            // A source that the graph already finished with may refuse EOF; that is fine.
+            let _ = ctx.source().flush();
+        }
+    }
+    input.done = true;
+    Ok(())
+}
+
+fn push(graph: &mut filter::Graph, input: &mut Opened, packet: Option<&ff::Packet>, stream: usize) -> Result<(), EngineError> {
+    let (name, result) = match inputs::decode(input, packet, stream) {
+        Decoded::Video(frames) => {
+            let name = input.video.as_ref().map(|f| f.source.clone()).unwrap_or_default();
+            let mut r = Ok(());
+            if let Some(mut ctx) = graph.get(&name) {
+                for f in &frames {
+                    r = r.and(ctx.source().add(f));
+                }
+            }
+            (name, r)
+        }
+        Decoded::Audio(frames) => {
+            let name = input.audio.as_ref().map(|f| f.source.clone()).unwrap_or_default();
+            let mut r = Ok(());
+            if let Some(mut ctx) = graph.get(&name) {
+                for f in &frames {
+                    r = r.and(ctx.source().add(f));
+                }
+            }
+            (name, r)
+        }
+        Decoded::Nothing => return Ok(()),
+    };
+    match result {
+        // The graph no longer wants this stream (a trim ended it): not an error.
+        Ok(()) | Err(ff::Error::Eof) => Ok(()),
+        Err(e) => Err(EngineError::Filter(name, e)),
+    }
+}
+
+fn drain_sinks(graph: &mut filter::Graph, out: &mut Output) -> Result<(), EngineError> {
+    while !out.video_done {
+        let mut frame = frame::Video::empty();
+        let got = match graph.get("vout") {
+            Some(mut ctx) => ctx.sink().frame(&mut frame),
+            None => break,
+        };
+        match got {
+            Ok(()) => {
+                encode_video(out, Some(&frame))?;
+                out.stats.video_frames += 1;
+                if out.max_frames.is_some_and(|m| out.stats.video_frames >= m) {
+                    out.video_done = true;
+                    // A still frame needs nothing else.
+                    out.audio_done = true;
+                }
+            }
+            Err(ff::Error::Eof) => out.video_done = true,
+            Err(_) => break,
+        }
+    }
+    while !out.audio_done {
+        let mut frame = frame::Audio::empty();
+        let got = match graph.get("aout") {
+            Some(mut ctx) => ctx.sink().frame(&mut frame),
+            None => break,
+        };
+        match got {
+            Ok(()) => {
+                encode_audio(out, Some(&mut frame))?;
+                out.stats.audio_frames += 1;
+            }
+            Err(ff::Error::Eof) => out.audio_done = true,
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), EngineError> {
+    let Some(v) = out.video.as_mut() else { return Ok(()) };
+    match frame {
+        Some(f) => v.encoder.send_frame(f),
+        None => v.encoder.send_eof(),
+    }
+    .map_err(EngineError::Encoder)?;
+    let ost_tb = out.octx.stream(v.stream).map(|s| s.time_base()).unwrap_or(v.time_base);
+    let mut packet = ff::Packet::empty();
+    while v.encoder.receive_packet(&mut packet).is_ok() {
+        packet.set_stream(v.stream);
+        if packet.duration() == 0 {
+            packet.set_duration(v.frame_duration);
+        }
+        packet.rescale_ts(v.time_base, ost_tb);
+        packet.write_interleaved(&mut out.octx).map_err(EngineError::Write)?;
+    }
+    Ok(())
+}
+
+fn encode_audio(out: &mut Output, frame: Option<&mut frame::Audio>) -> Result<(), EngineError> {
+    let Some(a) = out.audio.as_mut() else { return Ok(()) };
+    match frame {
+        Some(f) => {
+            // Sink time base → the encoder's 1/sample_rate.
+            if let Some(pts) = f.pts() {
+                f.set_pts(Some(pts.rescale(out.audio_sink_tb, a.time_base)));
+            }
+            a.encoder.send_frame(f)
+        }
+        None => a.encoder.send_eof(),
+    }
+    .map_err(EngineError::Encoder)?;
+    let ost_tb = out.octx.stream(a.stream).map(|s| s.time_base()).unwrap_or(a.time_base);
+    let mut packet = ff::Packet::empty();
+    while a.encoder.receive_packet(&mut packet).is_ok() {
+        packet.set_stream(a.stream);
+        packet.rescale_ts(a.time_base, ost_tb);
+        packet.write_interleaved(&mut out.octx).map_err(EngineError::Write)?;
+    }
+    Ok(())
+}
+
+fn finish(out: &mut Output) -> Result<(), EngineError> {
+    encode_video(out, None)?;
+    encode_audio(out, None)?;
+    out.octx.write_trailer().map_err(EngineError::Write)?;
+    Ok(())
+}

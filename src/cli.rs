@@ -156,23 +156,32 @@ pub fn worker(args: &WorkerArgs) -> Result<(), String> {
     let mut text = String::new();
     match args.plan.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            text = std::fs::read_to_string(path)
+                .map_err(|e| format!("reading {}: {e}", path.display()))?;
         }
         None => {
-            std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading the plan from stdin: {e}"))?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("reading the plan from stdin: {e}"))?;
         }
     }
-    let plan: crate::plan::Plan = serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
+    let plan: crate::plan::Plan =
+        serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
     crate::engine::init().map_err(|e| e.to_string())?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let stats = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("creating {}: {e}", path.display()))?;
             crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
         }
         None => crate::engine::run(&plan, std::io::stdout(), &cancel),
     }
     .map_err(|e| e.to_string())?;
-    tracing::info!(video_frames = stats.video_frames, audio_frames = stats.audio_frames, "plan done");
+    tracing::info!(
+        video_frames = stats.video_frames,
+        audio_frames = stats.audio_frames,
+        "plan done"
+    );
     Ok(())
 }

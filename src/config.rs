@@ -40,6 +40,12 @@ pub struct Limits {
     pub remote_timeout_secs: u64,
     /// Largest urlencoded or JSON request body (data URIs travel in these), in bytes.
     pub max_form_bytes: u64,
+    /// Largest width or height a transformation may produce, in pixels.
+    pub max_output_dimension: u64,
+    /// Transformations running at once (0: one per core).
+    pub transform_workers: u64,
+    /// Transformations waiting for a worker before new ones get 503.
+    pub transform_queue: u64,
 }
 
 impl Default for Config {
@@ -64,6 +70,9 @@ impl Default for Limits {
             max_raw_bytes: 10 * 1024 * MIB,
             remote_timeout_secs: 60,
             max_form_bytes: 80 * MIB,
+            max_output_dimension: 8192,
+            transform_workers: 0,
+            transform_queue: 16,
         }
     }
 }
@@ -81,6 +90,9 @@ const ENV_KEYS: &[&str] = &[
     "limits.max_raw_bytes",
     "limits.remote_timeout_secs",
     "limits.max_form_bytes",
+    "limits.max_output_dimension",
+    "limits.transform_workers",
+    "limits.transform_queue",
 ];
 
 impl Config {
@@ -145,6 +157,8 @@ impl Config {
             ("limits.max_raw_bytes", l.max_raw_bytes),
             ("limits.remote_timeout_secs", l.remote_timeout_secs),
             ("limits.max_form_bytes", l.max_form_bytes),
+            ("limits.max_output_dimension", l.max_output_dimension),
+            ("limits.transform_queue", l.transform_queue),
         ] {
             if value == 0 {
                 problems.push(format!("{name}: must be greater than 0"));

@@ -24,6 +24,7 @@ pub mod api;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod derived;
 #[allow(unsafe_code)]
 pub mod engine;
 pub mod error;

@@ -61,7 +61,13 @@ impl App {
             .unwrap_or_else(|| format!("http://{address}"))
             .trim_end_matches('/')
             .to_string();
+        let workers = match config.limits.transform_workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => usize::try_from(n).unwrap_or(1),
+        };
+        let queue = usize::try_from(config.limits.transform_queue).unwrap_or(16);
         let kino = Kino {
+            derived: crate::derived::Cache::new(workers, queue),
             account: Arc::new(account),
             catalog,
             store: Arc::new(store),

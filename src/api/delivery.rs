@@ -1,6 +1,7 @@
-//! Delivery: `GET|HEAD /{cloud}/{rt}/{type}/[s--sig--/][v{n}/]{public_id}.{ext}` serves
-//! originals with Range (206/416), ETag/If-None-Match and Last-Modified/If-Modified-Since
-//! (304), and long caching for versioned URLs. Errors carry `X-Cld-Error`.
+//! Delivery: `GET|HEAD /{cloud}/{rt}/{type}/[s--sig--/][transformations/][v{n}/]{public_id}.{ext}`
+//! serves originals and derived files with Range (206/416), ETag/If-None-Match and
+//! Last-Modified/If-Modified-Since (304), and long caching for versioned URLs. A derived file
+//! still being made streams as it is written. Errors carry `X-Cld-Error`.
 
 use axum::Router;
 use axum::body::Body;
@@ -11,9 +12,12 @@ use axum::routing::get;
 use tokio_util::io::ReaderStream;
 
 use super::ApiError;
-use crate::catalog::Asset;
+use crate::catalog::{Asset, Derived};
+use crate::derived::Follower;
 use crate::service::Kino;
+use crate::service::transform::Transformed;
 use crate::signing::verify_url;
+use crate::url::values::Flag;
 use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
 
 pub fn routes() -> Router<Kino> {
@@ -40,9 +44,6 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         )));
     }
     check_access(kino, &path)?;
-    if !path.transformation.is_empty() {
-        return Err(ApiError::bad_input("Transformations are not supported yet"));
-    }
     let asset = kino
         .catalog
         .find_asset(
@@ -53,15 +54,123 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
-    if let Some(ext) = &path.extension
-        && !same_format(ext, &asset.format)
-    {
-        return Err(ApiError::bad_input(format!(
-            "Format conversion is not supported yet: {} is stored as {}, asked for {ext}",
-            asset.public_id, asset.format
-        )));
+    let original = path.transformation.is_empty()
+        && path
+            .extension
+            .as_ref()
+            .is_none_or(|ext| same_format(ext, &asset.format));
+    if original {
+        let served = Served::original(&asset, &path);
+        return respond(kino, &served, headers).await;
     }
-    respond(kino, &asset, &path, headers).await
+    let attachment = attachment_name(&path, &asset);
+    let mut response = match kino.transformed(&path, &asset).await? {
+        Transformed::Stored(derived) => {
+            let served = Served::derived(&derived, &path);
+            respond(kino, &served, headers).await?
+        }
+        Transformed::Live { follower, format } => live(follower, &format),
+    };
+    if let Some(name) = attachment
+        && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// `fl_attachment[:name]`: the download name, from the flag or the public id.
+fn attachment_name(path: &DeliveryPath, asset: &Asset) -> Option<String> {
+    let flag = path.transformation.flags().find_map(|f| match f {
+        Flag::Attachment(name) | Flag::StreamingAttachment(name) => Some(name.clone()),
+        _ => None,
+    })?;
+    let stem = flag.unwrap_or_else(|| {
+        asset
+            .public_id
+            .rsplit('/')
+            .next()
+            .unwrap_or("download")
+            .to_string()
+    });
+    let ext = path
+        .extension
+        .clone()
+        .unwrap_or_else(|| asset.format.clone());
+    let safe: String = stem
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect();
+    Some(if ext.is_empty() {
+        safe
+    } else {
+        format!("{safe}.{ext}")
+    })
+}
+
+/// A transformation being made: streamed as it is written, without a length or validator.
+fn live(follower: Follower, format: &str) -> Response {
+    let mut out = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(content_type(format)) {
+        out.insert(header::CONTENT_TYPE, v);
+    }
+    out.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    (
+        StatusCode::OK,
+        out,
+        Body::from_stream(follower.into_stream()),
+    )
+        .into_response()
+}
+
+/// A stored blob to serve, with what its headers need.
+#[derive(Debug)]
+struct Served {
+    blob_key: String,
+    bytes: i64,
+    etag: String,
+    modified: i64,
+    format: String,
+    immutable: bool,
+}
+
+impl Served {
+    fn original(asset: &Asset, path: &DeliveryPath) -> Served {
+        let format = if asset.format.is_empty() {
+            asset
+                .public_id
+                .rsplit_once('.')
+                .map_or("", |(_, e)| e)
+                .to_ascii_lowercase()
+        } else {
+            asset.format.clone()
+        };
+        Served {
+            blob_key: asset.blob_key.clone(),
+            bytes: asset.bytes,
+            etag: asset.etag.clone(),
+            modified: asset.version,
+            format,
+            immutable: path.version == Some(asset.version),
+        }
+    }
+
+    fn derived(d: &Derived, path: &DeliveryPath) -> Served {
+        Served {
+            blob_key: d.blob_key.clone(),
+            bytes: d.bytes,
+            etag: d.etag.clone(),
+            modified: d.created_at.timestamp(),
+            format: d.format.clone(),
+            immutable: path.version == Some(d.version),
+        }
+    }
 }
 
 /// `private` originals and everything `authenticated` need a valid `s--…--` signature.
@@ -168,26 +277,13 @@ fn parse_range(header: Option<&str>, len: u64) -> RangeAsk {
     }
 }
 
-async fn respond(
-    kino: &Kino,
-    asset: &Asset,
-    path: &DeliveryPath,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    let etag = format!("\"{}\"", asset.etag);
+async fn respond(kino: &Kino, served: &Served, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", served.etag);
     let modified =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(asset.version.max(0) as u64);
-    let immutable = path.version == Some(asset.version);
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(served.modified.max(0) as u64);
+    let immutable = served.immutable;
     let mut out = HeaderMap::new();
-    let format = if asset.format.is_empty() {
-        asset
-            .public_id
-            .rsplit_once('.')
-            .map_or("", |(_, e)| e)
-            .to_ascii_lowercase()
-    } else {
-        asset.format.clone()
-    };
+    let format = served.format.clone();
     let set = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);
@@ -212,7 +308,7 @@ async fn respond(
     if not_modified(headers, &etag, modified) {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
-    let len = asset.bytes.max(0) as u64;
+    let len = served.bytes.max(0) as u64;
     let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     // A Range with a stale If-Range validator gets the whole (new) body.
     let range_header = match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
@@ -244,7 +340,7 @@ async fn respond(
     };
     let body_len = range.as_ref().map_or(len, |r| r.end - r.start);
     set(&mut out, header::CONTENT_LENGTH, &body_len.to_string());
-    let reader = kino.store.read(&asset.blob_key, range).await?;
+    let reader = kino.store.read(&served.blob_key, range).await?;
     let body = Body::from_stream(ReaderStream::with_capacity(reader, 256 * 1024));
     Ok((status, out, body).into_response())
 }

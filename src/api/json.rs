@@ -5,7 +5,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Asset;
+use crate::catalog::{Asset, Derived};
 use crate::engine::MediaKind;
 use crate::service::Kino;
 use crate::signing::{Algorithm, url_signature};
@@ -213,7 +213,29 @@ pub fn list_item(kino: &Kino, asset: &Asset, with_tags: bool, with_context: bool
 }
 
 /// Resource details (Admin `GET /resources/{rt}/{type}/{public_id}`).
-pub fn details(kino: &Kino, asset: &Asset) -> Value {
+/// One entry of a resource's `derived` list.
+pub fn derived_item(kino: &Kino, asset: &Asset, d: &Derived) -> Value {
+    let tail = format!(
+        "{}/{}/{}/{}/v{}/{}.{}",
+        asset.cloud,
+        asset.resource_type,
+        asset.delivery_type,
+        d.transformation,
+        d.version,
+        asset.public_id,
+        d.format
+    );
+    json!({
+        "transformation": d.transformation,
+        "format": d.format,
+        "bytes": d.bytes,
+        "id": d.id,
+        "url": format!("{}/{tail}", kino.public_url),
+        "secure_url": format!("{}/{tail}", kino.secure_url),
+    })
+}
+
+pub fn details(kino: &Kino, asset: &Asset, derived: &[Derived]) -> Value {
     let mut m = base(kino, asset);
     m.insert("tags".into(), json!(asset.tags));
     m.insert("context".into(), context_value(asset));
@@ -233,7 +255,11 @@ pub fn details(kino: &Kino, asset: &Asset) -> Value {
         }
     }
     media_fields(&mut m, asset);
-    m.insert("derived".into(), json!([]));
+    let derived: Vec<Value> = derived
+        .iter()
+        .map(|d| derived_item(kino, asset, d))
+        .collect();
+    m.insert("derived".into(), Value::Array(derived));
     m.insert("next_cursor".into(), Value::Null);
     m.insert(
         "last_updated".into(),

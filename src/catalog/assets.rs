@@ -538,7 +538,7 @@ async fn delete_row(conn: &mut SqliteConnection, row: i64) -> Result<(), Catalog
     Ok(())
 }
 
-async fn trash_in(conn: &mut SqliteConnection, key: &str) -> Result<(), CatalogError> {
+pub(super) async fn trash_in(conn: &mut SqliteConnection, key: &str) -> Result<(), CatalogError> {
     sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING")
         .bind(key)
         .bind(Utc::now().to_rfc3339())

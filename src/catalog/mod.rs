@@ -7,6 +7,7 @@
 //! add it with the same code.
 
 mod assets;
+mod derived;
 mod error;
 mod folders;
 mod model;
@@ -15,7 +16,7 @@ mod transformations;
 
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
-pub use model::{Asset, NamedTransformation, NewAsset, Preset, Usage};
+pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
 
 use std::str::FromStr;
 use std::time::Duration;

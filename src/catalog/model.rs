@@ -99,3 +99,20 @@ pub struct Usage {
     pub assets: i64,
     pub bytes: i64,
 }
+
+/// A cached transformation output of one asset version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// 32 hex digits: the digest of (asset_id, version, expanded transformation, format).
+    pub id: String,
+    pub cloud: String,
+    pub asset_id: String,
+    pub version: i64,
+    /// The canonical transformation as requested (named transformations not expanded).
+    pub transformation: String,
+    pub format: String,
+    pub blob_key: String,
+    pub bytes: i64,
+    pub etag: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -3,8 +3,8 @@
 //! Each input keeps its own demuxer and decoders; frames go to the graph's `[i:v]`/`[i:a]`
 //! sources with their best-effort timestamps. Undecodable packets are skipped, as the CLI does.
 
-use ffmpeg_next as ff;
 use ff::{codec, decoder, format, frame, media};
+use ffmpeg_next as ff;
 
 use super::EngineError;
 use crate::plan::Input;
@@ -43,7 +43,8 @@ pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
             .streams()
             .best(media::Type::Video)
             .ok_or(EngineError::MissingStream("video"))?;
-        let mut ctx = codec::context::Context::from_parameters(s.parameters()).map_err(EngineError::Decoder)?;
+        let mut ctx = codec::context::Context::from_parameters(s.parameters())
+            .map_err(EngineError::Decoder)?;
         threaded(&mut ctx);
         let mut d = ctx.decoder().video().map_err(EngineError::Decoder)?;
         d.set_packet_time_base(s.time_base());
@@ -59,7 +60,8 @@ pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
             .streams()
             .best(media::Type::Audio)
             .ok_or(EngineError::MissingStream("audio"))?;
-        let ctx = codec::context::Context::from_parameters(s.parameters()).map_err(EngineError::Decoder)?;
+        let ctx = codec::context::Context::from_parameters(s.parameters())
+            .map_err(EngineError::Decoder)?;
         let mut d = ctx.decoder().audio().map_err(EngineError::Decoder)?;
         d.set_packet_time_base(s.time_base());
         audio = Some(Feed {

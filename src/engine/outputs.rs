@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use ffmpeg_next as ff;
 use ff::{Dictionary, codec, encoder, format};
+use ffmpeg_next as ff;
 
 use super::EngineError;
 use crate::plan::{AudioEncoding, Plan, VideoEncoding};
@@ -50,7 +50,10 @@ fn find(name: &str) -> Result<ff::Codec, EngineError> {
 }
 
 /// Creates the muxer writing into `sink`.
-pub(super) fn muxer<W: Write + Send + 'static>(plan: &Plan, sink: W) -> Result<format::context::Output, EngineError> {
+pub(super) fn muxer<W: Write + Send + 'static>(
+    plan: &Plan,
+    sink: W,
+) -> Result<format::context::Output, EngineError> {
     let io = format::context::StreamIo::from_write(sink).map_err(EngineError::Output)?;
     format::output_to_stream(io, None, Some(&plan.muxer)).map_err(EngineError::Output)
 }
@@ -112,12 +115,16 @@ pub(super) fn video(
     if let Some(tag) = &plan.codec_tag {
         let b = tag.as_bytes();
         if b.len() == 4 {
-            let fourcc = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16 | u32::from(b[3]) << 24;
+            let fourcc = u32::from(b[0])
+                | u32::from(b[1]) << 8
+                | u32::from(b[2]) << 16
+                | u32::from(b[3]) << 24;
             // SAFETY: the stream was just added to `octx` and has codec parameters.
             unsafe { (*(*ost.as_mut_ptr()).codecpar).codec_tag = fourcc };
         }
     }
-    let per_frame = f64::from(sink.time_base.denominator()) / (f64::from(sink.time_base.numerator().max(1)) * f64::from(fps));
+    let per_frame = f64::from(sink.time_base.denominator())
+        / (f64::from(sink.time_base.numerator().max(1)) * f64::from(fps));
     Ok(Encoded {
         encoder: opened,
         stream: ost.index(),

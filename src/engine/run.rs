@@ -9,8 +9,8 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ffmpeg_next as ff;
 use ff::{Dictionary, Rescale, encoder, filter, format, frame};
+use ffmpeg_next as ff;
 
 use super::EngineError;
 use super::inputs::{self, Decoded, Opened};
@@ -36,7 +36,11 @@ struct Output {
 }
 
 /// Runs `plan`, writing the encoded output into `sink`.
-pub fn run<W: Write + Send + 'static>(plan: &Plan, sink: W, cancel: &AtomicBool) -> Result<RunStats, EngineError> {
+pub fn run<W: Write + Send + 'static>(
+    plan: &Plan,
+    sink: W,
+    cancel: &AtomicBool,
+) -> Result<RunStats, EngineError> {
     let mut opened = plan
         .inputs
         .iter()
@@ -83,11 +87,15 @@ fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineEr
     }
     let mut sinks = Vec::new();
     if plan.video.is_some() {
-        graph.add(&find("buffersink")?, "vout", "").map_err(EngineError::Graph)?;
+        graph
+            .add(&find("buffersink")?, "vout", "")
+            .map_err(EngineError::Graph)?;
         sinks.push("vout");
     }
     if plan.audio.is_some() {
-        graph.add(&find("abuffersink")?, "aout", "").map_err(EngineError::Graph)?;
+        graph
+            .add(&find("abuffersink")?, "aout", "")
+            .map_err(EngineError::Graph)?;
         sinks.push("aout");
     }
     let mut parser = filter::graph::Parser::new(&mut graph);
@@ -102,8 +110,13 @@ fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineEr
     Ok(graph)
 }
 
-fn sink_ptr(graph: &mut filter::Graph, name: &str) -> Result<*mut ff::ffi::AVFilterContext, EngineError> {
-    let mut ctx = graph.get(name).ok_or(EngineError::Graph(ff::Error::FilterNotFound))?;
+fn sink_ptr(
+    graph: &mut filter::Graph,
+    name: &str,
+) -> Result<*mut ff::ffi::AVFilterContext, EngineError> {
+    let mut ctx = graph
+        .get(name)
+        .ok_or(EngineError::Graph(ff::Error::FilterNotFound))?;
     // SAFETY: the pointer stays valid as long as `graph`, which outlives every use below.
     Ok(unsafe { ctx.as_mut_ptr() })
 }
@@ -128,7 +141,8 @@ fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineErr
     let p = sink_ptr(graph, "aout")?;
     // SAFETY: as for video; the format is a valid AVSampleFormat value chosen by libav.
     unsafe {
-        let fmt: ff::ffi::AVSampleFormat = std::mem::transmute(ff::ffi::av_buffersink_get_format(p));
+        let fmt: ff::ffi::AVSampleFormat =
+            std::mem::transmute(ff::ffi::av_buffersink_get_format(p));
         #[allow(deprecated)]
         let bits = ff::ffi::av_buffersink_get_channel_layout(p);
         let channels = ff::ffi::av_buffersink_get_channels(p);
@@ -146,10 +160,19 @@ fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineErr
     }
 }
 
-fn open_output<W: Write + Send + 'static>(plan: &Plan, sink: W, graph: &mut filter::Graph) -> Result<Output, EngineError> {
+fn open_output<W: Write + Send + 'static>(
+    plan: &Plan,
+    sink: W,
+    graph: &mut filter::Graph,
+) -> Result<Output, EngineError> {
     let mut octx = outputs::muxer(plan, sink)?;
     let video = match &plan.video {
-        Some(v) => Some(outputs::video(&mut octx, v, video_sink_info(graph)?, plan.fps)?),
+        Some(v) => Some(outputs::video(
+            &mut octx,
+            v,
+            video_sink_info(graph)?,
+            plan.fps,
+        )?),
         None => None,
     };
     let mut audio_sink_tb = ff::Rational::new(1, 1);
@@ -159,14 +182,15 @@ fn open_output<W: Write + Send + 'static>(plan: &Plan, sink: W, graph: &mut filt
             audio_sink_tb = info.time_base;
             let enc = outputs::audio(&mut octx, a, info)?;
             let fixed = enc.encoder.frame_size();
-            let variable = enc
-                .encoder
-                .codec()
-                .is_some_and(|c| c.capabilities().contains(ff::codec::capabilities::Capabilities::VARIABLE_FRAME_SIZE));
-            if fixed > 0 && !variable {
-                if let Some(mut s) = graph.get("aout") {
-                    s.sink().set_frame_size(fixed);
-                }
+            let variable = enc.encoder.codec().is_some_and(|c| {
+                c.capabilities()
+                    .contains(ff::codec::capabilities::Capabilities::VARIABLE_FRAME_SIZE)
+            });
+            if fixed > 0
+                && !variable
+                && let Some(mut s) = graph.get("aout")
+            {
+                s.sink().set_frame_size(fixed);
             }
             Some(enc)
         }
@@ -176,7 +200,8 @@ fn open_output<W: Write + Send + 'static>(plan: &Plan, sink: W, graph: &mut filt
     for (k, v) in &plan.muxer_options {
         options.set(k, v);
     }
-    octx.write_header_with(options).map_err(EngineError::Output)?;
+    octx.write_header_with(options)
+        .map_err(EngineError::Output)?;
     // The muxer may change the stream time bases in write_header; read them back.
     let mut out = Output {
         video_done: video.is_none(),
@@ -202,9 +227,12 @@ fn pick_input(graph: &mut filter::Graph, opened: &[Opened]) -> Option<usize> {
             continue;
         }
         let mut wanted = 0;
-        for name in [input.video.as_ref().map(|f| &f.source), input.audio.as_ref().map(|f| &f.source)]
-            .into_iter()
-            .flatten()
+        for name in [
+            input.video.as_ref().map(|f| &f.source),
+            input.audio.as_ref().map(|f| &f.source),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(mut ctx) = graph.get(name) {
                 wanted = wanted.max(ctx.source().failed_requests());
@@ -236,16 +264,22 @@ fn read_one(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineE
 }
 
 fn close_input(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineError> {
-    let streams: Vec<usize> = [input.video.as_ref().map(|f| f.stream), input.audio.as_ref().map(|f| f.stream)]
-        .into_iter()
-        .flatten()
-        .collect();
+    let streams: Vec<usize> = [
+        input.video.as_ref().map(|f| f.stream),
+        input.audio.as_ref().map(|f| f.stream),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     for s in streams {
         push(graph, input, None, s)?;
     }
-    for name in [input.video.as_ref().map(|f| f.source.clone()), input.audio.as_ref().map(|f| f.source.clone())]
-        .into_iter()
-        .flatten()
+    for name in [
+        input.video.as_ref().map(|f| f.source.clone()),
+        input.audio.as_ref().map(|f| f.source.clone()),
+    ]
+    .into_iter()
+    .flatten()
     {
         if let Some(mut ctx) = graph.get(&name) {
             // A source that the graph already finished with may refuse EOF; that is fine.
@@ -256,10 +290,19 @@ fn close_input(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), Engi
     Ok(())
 }
 
-fn push(graph: &mut filter::Graph, input: &mut Opened, packet: Option<&ff::Packet>, stream: usize) -> Result<(), EngineError> {
+fn push(
+    graph: &mut filter::Graph,
+    input: &mut Opened,
+    packet: Option<&ff::Packet>,
+    stream: usize,
+) -> Result<(), EngineError> {
     let (name, result) = match inputs::decode(input, packet, stream) {
         Decoded::Video(frames) => {
-            let name = input.video.as_ref().map(|f| f.source.clone()).unwrap_or_default();
+            let name = input
+                .video
+                .as_ref()
+                .map(|f| f.source.clone())
+                .unwrap_or_default();
             let mut r = Ok(());
             if let Some(mut ctx) = graph.get(&name) {
                 for f in &frames {
@@ -269,7 +312,11 @@ fn push(graph: &mut filter::Graph, input: &mut Opened, packet: Option<&ff::Packe
             (name, r)
         }
         Decoded::Audio(frames) => {
-            let name = input.audio.as_ref().map(|f| f.source.clone()).unwrap_or_default();
+            let name = input
+                .audio
+                .as_ref()
+                .map(|f| f.source.clone())
+                .unwrap_or_default();
             let mut r = Ok(());
             if let Some(mut ctx) = graph.get(&name) {
                 for f in &frames {
@@ -327,13 +374,19 @@ fn drain_sinks(graph: &mut filter::Graph, out: &mut Output) -> Result<(), Engine
 }
 
 fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), EngineError> {
-    let Some(v) = out.video.as_mut() else { return Ok(()) };
+    let Some(v) = out.video.as_mut() else {
+        return Ok(());
+    };
     match frame {
         Some(f) => v.encoder.send_frame(f),
         None => v.encoder.send_eof(),
     }
     .map_err(EngineError::Encoder)?;
-    let ost_tb = out.octx.stream(v.stream).map(|s| s.time_base()).unwrap_or(v.time_base);
+    let ost_tb = out
+        .octx
+        .stream(v.stream)
+        .map(|s| s.time_base())
+        .unwrap_or(v.time_base);
     let mut packet = ff::Packet::empty();
     while v.encoder.receive_packet(&mut packet).is_ok() {
         packet.set_stream(v.stream);
@@ -341,13 +394,17 @@ fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), En
             packet.set_duration(v.frame_duration);
         }
         packet.rescale_ts(v.time_base, ost_tb);
-        packet.write_interleaved(&mut out.octx).map_err(EngineError::Write)?;
+        packet
+            .write_interleaved(&mut out.octx)
+            .map_err(EngineError::Write)?;
     }
     Ok(())
 }
 
 fn encode_audio(out: &mut Output, frame: Option<&mut frame::Audio>) -> Result<(), EngineError> {
-    let Some(a) = out.audio.as_mut() else { return Ok(()) };
+    let Some(a) = out.audio.as_mut() else {
+        return Ok(());
+    };
     match frame {
         Some(f) => {
             // Sink time base → the encoder's 1/sample_rate.
@@ -359,12 +416,18 @@ fn encode_audio(out: &mut Output, frame: Option<&mut frame::Audio>) -> Result<()
         None => a.encoder.send_eof(),
     }
     .map_err(EngineError::Encoder)?;
-    let ost_tb = out.octx.stream(a.stream).map(|s| s.time_base()).unwrap_or(a.time_base);
+    let ost_tb = out
+        .octx
+        .stream(a.stream)
+        .map(|s| s.time_base())
+        .unwrap_or(a.time_base);
     let mut packet = ff::Packet::empty();
     while a.encoder.receive_packet(&mut packet).is_ok() {
         packet.set_stream(a.stream);
         packet.rescale_ts(a.time_base, ost_tb);
-        packet.write_interleaved(&mut out.octx).map_err(EngineError::Write)?;
+        packet
+            .write_interleaved(&mut out.octx)
+            .map_err(EngineError::Write)?;
     }
     Ok(())
 }

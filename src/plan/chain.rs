@@ -599,26 +599,7 @@ impl<'a> Builder<'a> {
                 None
             }
         };
-        let audio = match (base.audio.take(), audio_enc) {
-            (Some(mut a), Some(enc)) => {
-                if let Some(rate) = enc.sample_rate.or(self.settings.audio_frequency) {
-                    a.push(format!("aresample={rate}"));
-                }
-                let layouts = if self.settings.mono {
-                    "mono"
-                } else {
-                    "stereo|mono"
-                };
-                a.push(format!(
-                    "aformat=sample_fmts={}:channel_layouts={layouts}",
-                    enc.sample_fmts
-                ));
-                let label = self.flush(&mut a);
-                self.chains.push(format!("[{label}]anull[aout]"));
-                Some(enc)
-            }
-            _ => None,
-        };
+        let audio = self.finish_audio(&mut base, audio_enc);
         if video.is_none() && audio.is_none() {
             return Err(PlanError::Invalid(
                 "the output would have no video and no audio".into(),
@@ -637,6 +618,30 @@ impl<'a> Builder<'a> {
             duration: base.duration,
             fps: base.fps,
         })
+    }
+
+    /// Ends the audio track in the encoder's sample format and rate at `[aout]`.
+    fn finish_audio(
+        &mut self,
+        base: &mut Stream,
+        enc: Option<output::AudioEncoding>,
+    ) -> Option<output::AudioEncoding> {
+        let (mut a, enc) = (base.audio.take()?, enc?);
+        if let Some(rate) = enc.sample_rate.or(self.settings.audio_frequency) {
+            a.push(format!("aresample={rate}"));
+        }
+        let layouts = if self.settings.mono {
+            "mono"
+        } else {
+            "stereo|mono"
+        };
+        a.push(format!(
+            "aformat=sample_fmts={}:channel_layouts={layouts}",
+            enc.sample_fmts
+        ));
+        let label = self.flush(&mut a);
+        self.chains.push(format!("[{label}]anull[aout]"));
+        Some(enc)
     }
 
     /// Frame sampling (`vs_`) and delay (`dl_`) for animated images.
@@ -658,7 +663,10 @@ impl<'a> Builder<'a> {
         }
         v.push(format!("fps={}", num(rate)));
         if let Some(dl) = self.settings.delay {
-            v.push(format!("settb=1/1000,setpts=N*{}/TB", num(f64::from(dl) / 1000.0)));
+            v.push(format!(
+                "settb=1/1000,setpts=N*{}/TB",
+                num(f64::from(dl) / 1000.0)
+            ));
         }
         s.fps = rate;
         Ok(())

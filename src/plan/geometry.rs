@@ -215,11 +215,14 @@ mod tests {
         )
     }
 
+    type Case = (Crop, (u32, u32), Option<f64>, Option<f64>, &'static str);
+
     /// Every crop mode, on a landscape 1280x720 and a portrait 720x1280 source.
     #[test]
+    #[allow(clippy::too_many_lines)]
     fn crop_modes() {
         use Crop::{Fill, FillPad, Fit, Lfill, Limit, Lpad, Mfit, Mpad, Pad, Scale, Thumb};
-        let cases: &[(Crop, (u32, u32), Option<f64>, Option<f64>, &str)] = &[
+        let cases: &[Case] = &[
             (
                 Scale,
                 (1280, 720),

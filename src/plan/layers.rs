@@ -85,7 +85,7 @@ impl Builder<'_> {
         }
         let still = source.media.duration <= 0.0;
         let window = window(&placement, base.duration);
-        let mut lv = l.video.take().unwrap_or_else(|| unreachable_track());
+        let mut lv = l.video.take().unwrap_or_else(unreachable_track);
         if !still {
             self.zero_base_track(&mut lv, l.at_source);
             if let Some((start, _)) = window {
@@ -103,7 +103,7 @@ impl Builder<'_> {
             filter.push_str(&format!(":enable='between(t,{},{})'", num(a), num(b)));
         }
         let (bl, ll) = {
-            let mut bv = base.video.take().unwrap_or_else(|| unreachable_track());
+            let mut bv = base.video.take().unwrap_or_else(unreachable_track);
             (self.flush(&mut bv), self.flush(&mut lv))
         };
         let under = layer.underlay;

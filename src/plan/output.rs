@@ -163,95 +163,86 @@ fn goodness(q: Option<Quality>) -> f64 {
     }
 }
 
-/// The video encoder for a format and the URL's settings, or `None` for no video.
-pub fn video_encoding(
-    format: &Format,
-    s: &Settings,
-    fps: f64,
-) -> Result<Option<VideoEncoding>, PlanError> {
-    let g = goodness(s.quality);
-    let frame = |encoder: &str, pix: &str, options: Vec<(String, String)>, q: Option<i32>| {
-        Some(VideoEncoding {
-            encoder: encoder.into(),
-            pix_fmt: pix.into(),
-            options,
-            bit_rate: None,
-            max_rate: None,
-            buffer_size: None,
-            gop: None,
-            global_quality: q,
-            codec_tag: None,
-        })
-    };
-    match format.kind {
-        OutputKind::Audio => return Ok(None),
-        OutputKind::Frame => {
-            let webp_q = format!("{}", (g * 100.0).round());
-            return Ok(match format.extension {
-                // mjpeg qscale 2 (best) ..31.
-                "jpg" | "jpeg" => frame(
-                    "mjpeg",
-                    "yuvj420p",
-                    vec![],
-                    Some(((2.0 + (1.0 - g) * 29.0).round() as i32) * LAMBDA),
-                ),
-                "png" => frame("png", "rgb24", vec![], None),
-                "webp" => frame("libwebp", "yuv420p", opts(&[("quality", &webp_q)]), None),
-                "bmp" => frame("bmp", "bgr24", vec![], None),
-                _ => frame("tiff", "rgb24", vec![], None),
-            });
-        }
-        OutputKind::Animation => {
-            let q = format!("{}", (g * 100.0).round());
-            return Ok(match format.extension {
-                "gif" => frame("gif", "pal8", vec![], None),
-                _ => frame(
-                    "libwebp_anim",
-                    "yuv420p",
-                    opts(&[("quality", &q), ("loop", "0")]),
-                    None,
-                ),
-            });
-        }
-        OutputKind::Video => {}
+fn encoding(
+    encoder: &str,
+    pix: &str,
+    options: Vec<(String, String)>,
+    q: Option<i32>,
+) -> VideoEncoding {
+    VideoEncoding {
+        encoder: encoder.into(),
+        pix_fmt: pix.into(),
+        options,
+        bit_rate: None,
+        max_rate: None,
+        buffer_size: None,
+        gop: None,
+        global_quality: q,
+        codec_tag: None,
     }
-    let vc = s.video_codec.clone();
-    let name = match vc.as_ref().map(|v| v.codec) {
-        None | Some(VideoCodecName::Auto) => format.video.unwrap_or(VideoCodecName::H264),
-        Some(VideoCodecName::None) => return Ok(None),
-        Some(c) => c,
-    };
-    let allowed = match format.muxer {
+}
+
+/// Encoders of still frames and animations.
+fn image_encoding(format: &Format, g: f64) -> VideoEncoding {
+    let q = format!("{}", (g * 100.0).round());
+    match (format.kind, format.extension) {
+        // mjpeg qscale 2 (best) ..31.
+        (OutputKind::Frame, "jpg" | "jpeg") => {
+            let qscale = (2.0 + (1.0 - g) * 29.0).round() as i32;
+            encoding("mjpeg", "yuvj420p", vec![], Some(qscale * LAMBDA))
+        }
+        (OutputKind::Frame, "png") => encoding("png", "rgb24", vec![], None),
+        (OutputKind::Frame, "webp") => {
+            encoding("libwebp", "yuv420p", opts(&[("quality", &q)]), None)
+        }
+        (OutputKind::Frame, "bmp") => encoding("bmp", "bgr24", vec![], None),
+        (OutputKind::Frame, _) => encoding("tiff", "rgb24", vec![], None),
+        (_, "gif") => encoding("gif", "pal8", vec![], None),
+        _ => encoding(
+            "libwebp_anim",
+            "yuv420p",
+            opts(&[("quality", &q), ("loop", "0")]),
+            None,
+        ),
+    }
+}
+
+fn codec_allowed(muxer: &str, name: VideoCodecName) -> bool {
+    match muxer {
         "webm" => matches!(name, V::Vp8 | V::Vp9 | V::Av1),
         "ogg" => matches!(name, V::Theora | V::Vp8),
         "mpegts" | "flv" => matches!(name, V::H264 | V::H265),
         "mp4" | "mov" => !matches!(name, V::Theora | V::Vp8),
         _ => true,
-    };
-    if !allowed {
-        return Err(PlanError::Invalid(format!(
-            "video codec {name:?} cannot be written in .{}",
-            format.extension
-        )));
     }
-    let mut e = match name {
-        V::H264 => {
-            let crf = format!("{:.0}", 51.0 - g * 40.0);
-            let mut o = opts(&[("preset", "veryfast"), ("crf", &crf)]);
-            if let Some(v) = &vc {
-                if let Some(p) = &v.profile {
-                    let p = if p == "basic" { "baseline" } else { p.as_str() };
-                    o.push(("profile".into(), p.into()));
-                }
-                if let Some(l) = &v.level {
-                    o.push(("level".into(), l.clone()));
-                }
-                if !v.bframes || v.profile.as_deref() == Some("baseline") {
-                    o.push(("bf".into(), "0".into()));
-                }
-            }
-            frame("libx264", "yuv420p", o, None)
+}
+
+fn h264(vc: Option<&VideoCodec>, g: f64) -> VideoEncoding {
+    let crf = format!("{:.0}", 51.0 - g * 40.0);
+    let mut o = opts(&[("preset", "veryfast"), ("crf", &crf)]);
+    if let Some(v) = vc {
+        if let Some(p) = &v.profile {
+            let p = if p == "basic" { "baseline" } else { p.as_str() };
+            o.push(("profile".into(), p.into()));
         }
+        if let Some(l) = &v.level {
+            o.push(("level".into(), l.clone()));
+        }
+        if !v.bframes || v.profile.as_deref() == Some("baseline") {
+            o.push(("bf".into(), "0".into()));
+        }
+    }
+    encoding("libx264", "yuv420p", o, None)
+}
+
+fn codec_encoding(
+    name: VideoCodecName,
+    vc: Option<&VideoCodec>,
+    muxer: &str,
+    g: f64,
+) -> Option<VideoEncoding> {
+    Some(match name {
+        V::H264 => h264(vc, g),
         V::H265 => {
             let crf = format!("{:.0}", 56.0 - g * 40.0);
             let mut o = opts(&[
@@ -259,13 +250,11 @@ pub fn video_encoding(
                 ("crf", &crf),
                 ("x265-params", "log-level=error"),
             ]);
-            if vc.as_ref().is_some_and(|v| !v.bframes) {
+            if vc.is_some_and(|v| !v.bframes) {
                 o.push(("bf".into(), "0".into()));
             }
-            let mut e = frame("libx265", "yuv420p", o, None);
-            if let Some(e) = e.as_mut()
-                && matches!(format.muxer, "mp4" | "mov")
-            {
+            let mut e = encoding("libx265", "yuv420p", o, None);
+            if matches!(muxer, "mp4" | "mov") {
                 e.codec_tag = Some("hvc1".into());
             }
             e
@@ -281,39 +270,70 @@ pub fn video_encoding(
             if name == V::Vp9 {
                 o.push(("row-mt".into(), "1".into()));
             }
-            frame(enc, "yuv420p", o, None)
+            encoding(enc, "yuv420p", o, None)
         }
         V::Av1 => {
             let crf = format!("{:.0}", (63.0 - g * 40.0).clamp(1.0, 63.0));
-            frame(
+            encoding(
                 "libsvtav1",
                 "yuv420p",
                 opts(&[("preset", "10"), ("crf", &crf)]),
                 None,
             )
         }
-        V::Theora => frame(
+        V::Theora => encoding(
             "libtheora",
             "yuv420p",
             vec![],
             Some((g * 10.0).round() as i32 * LAMBDA),
         ),
-        V::Auto | V::None => None,
-    };
-    if let Some(enc) = e.as_mut() {
-        if let Some(br) = s.bit_rate {
-            // A bit rate replaces constant-quality mode.
-            enc.options.retain(|(k, _)| k != "crf");
-            enc.bit_rate = Some(br.bps);
-            if br.constant {
-                enc.max_rate = Some(br.bps);
-                enc.buffer_size = Some(br.bps);
-            }
-        } else if enc.encoder.starts_with("libvpx") {
-            enc.bit_rate = Some(0);
+        V::Auto | V::None => return None,
+    })
+}
+
+/// `br_` replaces constant-quality mode; `ki_` (default 2 s) sets the keyframe interval.
+fn rate_control(enc: &mut VideoEncoding, s: &Settings, fps: f64) {
+    if let Some(br) = s.bit_rate {
+        enc.options.retain(|(k, _)| k != "crf");
+        enc.bit_rate = Some(br.bps);
+        if br.constant {
+            enc.max_rate = Some(br.bps);
+            enc.buffer_size = Some(br.bps);
         }
-        let seconds = s.keyframe_interval.unwrap_or(2.0);
-        enc.gop = Some(((seconds * fps).round() as u32).max(1));
+    } else if enc.encoder.starts_with("libvpx") {
+        enc.bit_rate = Some(0);
+    }
+    let seconds = s.keyframe_interval.unwrap_or(2.0);
+    enc.gop = Some(((seconds * fps).round() as u32).max(1));
+}
+
+/// The video encoder for a format and the URL's settings, or `None` for no video.
+pub fn video_encoding(
+    format: &Format,
+    s: &Settings,
+    fps: f64,
+) -> Result<Option<VideoEncoding>, PlanError> {
+    let g = goodness(s.quality);
+    match format.kind {
+        OutputKind::Audio => return Ok(None),
+        OutputKind::Frame | OutputKind::Animation => return Ok(Some(image_encoding(format, g))),
+        OutputKind::Video => {}
+    }
+    let vc = s.video_codec.as_ref();
+    let name = match vc.map(|v| v.codec) {
+        None | Some(VideoCodecName::Auto) => format.video.unwrap_or(VideoCodecName::H264),
+        Some(VideoCodecName::None) => return Ok(None),
+        Some(c) => c,
+    };
+    if !codec_allowed(format.muxer, name) {
+        return Err(PlanError::Invalid(format!(
+            "video codec {name:?} cannot be written in .{}",
+            format.extension
+        )));
+    }
+    let mut e = codec_encoding(name, vc, format.muxer, g);
+    if let Some(enc) = e.as_mut() {
+        rate_control(enc, s, fps);
     }
     Ok(e)
 }

@@ -4,8 +4,9 @@ use crate::catalog::CatalogError;
 use crate::engine::EngineError;
 use crate::error::ErrorKind;
 use crate::params::ParamError;
+use crate::plan::PlanError;
 use crate::store::StoreError;
-use crate::url::PublicIdError;
+use crate::url::{PublicIdError, TransformationError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -25,6 +26,16 @@ pub enum ServiceError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Transformation(#[from] TransformationError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The engine's queue is full.
+    #[error("{0}")]
+    Busy(String),
+    /// A transformation that failed while running, as its flight reported it.
+    #[error("{message}")]
+    Failed { kind: ErrorKind, message: String },
     #[error("{what}: {source}")]
     Media {
         what: String,
@@ -45,6 +56,10 @@ impl ServiceError {
             ServiceError::Catalog(e) => e.kind(),
             ServiceError::Store(e) => e.kind(),
             ServiceError::Media { source, .. } => source.kind(),
+            ServiceError::Transformation(_) => ErrorKind::BadInput,
+            ServiceError::Plan(e) => e.kind(),
+            ServiceError::Busy(_) => ErrorKind::Busy,
+            ServiceError::Failed { kind, .. } => *kind,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod chunks;
 mod error;
 pub mod remote;
 pub mod resources;
+pub mod transform;
 pub mod upload;
 
 pub use error::ServiceError;
@@ -27,6 +28,8 @@ pub struct Kino {
     pub store: Arc<dyn BlobStore>,
     pub staging: Staging,
     pub chunks: chunks::ChunkArea,
+    /// Derived files being made, and the engine's worker and queue limits.
+    pub derived: crate::derived::Cache,
     pub http: reqwest::Client,
     pub limits: Limits,
     /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).

@@ -82,6 +82,7 @@ impl Kino {
         };
         self.catalog.delete_asset(&asset).await?;
         self.discard_blob(&asset.blob_key).await;
+        self.purge_derived(&asset.asset_id, None).await?;
         Ok(true)
     }
 
@@ -250,6 +251,7 @@ impl Kino {
         for asset in page.items {
             self.catalog.delete_asset(&asset).await?;
             self.discard_blob(&asset.blob_key).await;
+            self.purge_derived(&asset.asset_id, None).await?;
             result.outcome.insert(asset.public_id.clone(), "deleted");
         }
         Ok(result)

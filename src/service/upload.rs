@@ -158,6 +158,8 @@ impl Kino {
             Ok((asset, replaced)) => {
                 if let Some(old) = replaced {
                     self.discard_blob(&old).await;
+                    // Outputs of the previous version are stale now.
+                    self.purge_derived(&asset.asset_id, None).await?;
                 }
                 Ok(asset)
             }

@@ -6,5 +6,6 @@ mod admin;
 mod bad_input;
 mod delivery;
 mod helpers;
+mod transform;
 mod transformations;
 mod upload;

@@ -150,7 +150,8 @@ async fn show(
     let asset = kino
         .require_asset(&cloud, resource_type(&rt)?, delivery_type(&dt)?, &public_id)
         .await?;
-    Ok(Json(details(&kino, &asset)))
+    let derived = kino.catalog.list_derived(&asset.asset_id).await?;
+    Ok(Json(details(&kino, &asset, &derived)))
 }
 
 async fn update(
@@ -184,7 +185,8 @@ async fn update(
             .await?;
     }
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
-    Ok(Json(details(&kino, &asset)))
+    let derived = kino.catalog.list_derived(&asset.asset_id).await?;
+    Ok(Json(details(&kino, &asset, &derived)))
 }
 
 /// Renders a bulk-delete result.

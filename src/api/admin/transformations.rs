@@ -276,18 +276,15 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// Whether `text` may be saved as the definition of the named transformation `name`.
-// TODO(engine): parse with url::parse_transformation
 fn check_definition(name: &str, text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
         return Err(format!(
             "Invalid definition for transformation {name}: it is empty"
         ));
     }
-    let refers_to_itself = text
-        .split(['/', ','])
-        .filter_map(|param| param.trim().strip_prefix("t_"))
-        .flat_map(|names| names.split('.'))
-        .any(|n| n == name);
+    let parsed = crate::url::Transformation::parse_str(text.trim())
+        .map_err(|e| format!("Invalid definition for transformation {name}: {e}"))?;
+    let refers_to_itself = parsed.named_references().iter().any(|n| n == name);
     if refers_to_itself {
         return Err(format!(
             "Invalid definition for transformation {name}: it refers to itself (t_{name})"

@@ -1,0 +1,81 @@
+//! Derived files: transformation outputs cached in the blob store, made once however many
+//! requests ask at the same time.
+//!
+//! [`Cache`] holds the flights in progress (single-flight by derived id) and the two limits
+//! that keep the engine from piling up work: a worker permit per core, and a bounded queue
+//! in front of them. When the queue is full a request is refused at once (503) instead of
+//! waiting without bound. The rows themselves live in the catalog (`catalog::Derived`).
+
+mod flight;
+
+pub use flight::{Flight, FlightWriter, Follower, Progress, State};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use md5::{Digest, Md5};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Flights in progress and the engine's limits.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    flights: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
+    workers: Arc<Semaphore>,
+    queue: Arc<Semaphore>,
+}
+
+impl Cache {
+    /// `workers` transformations run at once; `queue` more may wait.
+    pub fn new(workers: usize, queue: usize) -> Cache {
+        Cache {
+            flights: Arc::default(),
+            workers: Arc::new(Semaphore::new(workers.max(1))),
+            queue: Arc::new(Semaphore::new(workers.max(1) + queue)),
+        }
+    }
+
+    /// The flight making `id`, if one runs.
+    pub fn running(&self, id: &str) -> Option<Arc<Flight>> {
+        self.flights.lock().ok()?.get(id).cloned()
+    }
+
+    /// Registers `flight` for `id` unless another got there first (then returns that one).
+    pub fn register(&self, id: &str, flight: Arc<Flight>) -> Result<(), Arc<Flight>> {
+        let Ok(mut map) = self.flights.lock() else {
+            return Ok(());
+        };
+        if let Some(other) = map.get(id) {
+            return Err(other.clone());
+        }
+        map.insert(id.to_string(), flight);
+        Ok(())
+    }
+
+    pub fn forget(&self, id: &str) {
+        if let Ok(mut map) = self.flights.lock() {
+            map.remove(id);
+        }
+    }
+
+    /// A place in the queue, or `None` when it is full.
+    pub fn enqueue(&self) -> Option<OwnedSemaphorePermit> {
+        self.queue.clone().try_acquire_owned().ok()
+    }
+
+    /// Waits for a worker.
+    pub async fn worker(&self) -> Option<OwnedSemaphorePermit> {
+        self.workers.clone().acquire_owned().await.ok()
+    }
+}
+
+/// The derived id: 32 hex digits naming (asset, version, expanded transformation, format).
+pub fn derived_id(asset_id: &str, version: i64, transformation: &str, format: &str) -> String {
+    let mut h = Md5::new();
+    h.update(format!("{asset_id}\n{version}\n{transformation}\n{format}"));
+    hex::encode(h.finalize())
+}
+
+/// Blob key of a derived file.
+pub fn blob_key(asset_id: &str, id: &str, format: &str) -> String {
+    format!("derived/{asset_id}/{id}.{format}")
+}

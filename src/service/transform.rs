@@ -1,0 +1,317 @@
+//! Delivering a transformed asset: expand named transformations, find the derived file or
+//! join the flight making it, or plan it and start one.
+//!
+//! Order of work for a new output: resolve layer assets → plan (pure) → take a queue place (or
+//! 503) → start the flight → the engine runs on a blocking thread behind a worker permit,
+//! writing into the flight's staging file → the file is moved into the store and the derived
+//! row written → readers see the end. Every request, the first included, reads the flight.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Kino, ServiceError};
+use crate::catalog::{Asset, Derived};
+use crate::derived::{self, Flight, Follower, State};
+use crate::engine::{MediaInfo, MediaKind};
+use crate::error::ErrorKind;
+use crate::plan::{self, Context, Media, Plan, Source};
+use crate::store::StagedFile;
+use crate::url::{DeliveryPath, DeliveryType, ResourceType, Transformation, steps};
+
+/// Fonts for text layers (Debian's fonts-dejavu-core).
+pub const FONT_DIR: &str = "/usr/share/fonts/truetype/dejavu";
+
+/// What a transformed delivery serves.
+#[derive(Debug)]
+pub enum Transformed {
+    /// Already in the store.
+    Stored(Derived),
+    /// Being made: read it as it grows.
+    Live { follower: Follower, format: String },
+}
+
+/// Planner input from what the probe stored.
+pub fn media_of(info: &MediaInfo) -> Media {
+    Media {
+        width: info.width.unwrap_or(0),
+        height: info.height.unwrap_or(0),
+        duration: info.duration.unwrap_or(0.0),
+        fps: info
+            .frame_rate
+            .filter(|f| *f > 0.0 && *f < 1000.0)
+            .unwrap_or(25.0),
+        has_video: info.video.is_some() || info.kind == MediaKind::Image,
+        has_audio: info.audio.is_some(),
+        sample_rate: info
+            .audio
+            .as_ref()
+            .map_or(44_100, |a| a.frequency.max(1) as u32),
+        rotation: info.rotation,
+    }
+}
+
+impl Kino {
+    /// Expands `t_` names, reading their definitions from the catalog.
+    pub async fn expand_named(
+        &self,
+        cloud: &str,
+        t: &Transformation,
+    ) -> Result<Transformation, ServiceError> {
+        let mut named: HashMap<String, Transformation> = HashMap::new();
+        let mut todo = t.named_references();
+        while let Some(name) = todo.pop() {
+            if named.contains_key(&name) || named.len() > 50 {
+                continue;
+            }
+            let def = self
+                .catalog
+                .find_named_transformation(cloud, &name)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::BadInput(format!("Unknown named transformation: {name}"))
+                })?;
+            let parsed = Transformation::parse_str(&def.transformation)?;
+            todo.extend(parsed.named_references());
+            named.insert(name, parsed);
+        }
+        Ok(t.expand(&named)?)
+    }
+
+    /// Serves `path` (which has a transformation or asks for another format) of `asset`.
+    pub async fn transformed(
+        &self,
+        path: &DeliveryPath,
+        asset: &Asset,
+    ) -> Result<Transformed, ServiceError> {
+        if asset.resource_type == ResourceType::Raw {
+            return Err(ServiceError::BadInput(
+                "Raw files cannot be transformed".into(),
+            ));
+        }
+        let expanded = self.expand_named(&path.cloud, &path.transformation).await?;
+        let format = output_format(path, &expanded, asset);
+        let id = derived::derived_id(
+            &asset.asset_id,
+            asset.version,
+            &expanded.to_string(),
+            &format,
+        );
+        if let Some(found) = self.catalog.find_derived(&id).await? {
+            return Ok(Transformed::Stored(found));
+        }
+        if let Some(flight) = self.derived.running(&id) {
+            return follow(&flight, format).await;
+        }
+        let plan = self.plan(asset, &expanded, &format).await?;
+        let queued = self.derived.enqueue().ok_or_else(|| {
+            ServiceError::Busy("Too many transformations in progress; try again shortly".into())
+        })?;
+        let staging = self
+            .staging
+            .dir()
+            .join(format!("derived-{id}-{}.part", rand::random::<u32>()));
+        let (flight, writer) = Flight::create(staging).map_err(|e| ServiceError::Failed {
+            kind: ErrorKind::Internal,
+            message: format!("creating a staging file: {e}"),
+        })?;
+        if let Err(other) = self.derived.register(&id, flight.clone()) {
+            let _ = std::fs::remove_file(&flight.path);
+            return follow(&other, format).await;
+        }
+        let follower = flight.follow();
+        let row = Derived {
+            id: id.clone(),
+            cloud: asset.cloud.clone(),
+            asset_id: asset.asset_id.clone(),
+            version: asset.version,
+            transformation: path.transformation.to_string(),
+            format: format.clone(),
+            blob_key: derived::blob_key(&asset.asset_id, &id, &format),
+            bytes: 0,
+            etag: String::new(),
+            created_at: chrono::Utc::now(),
+        };
+        let kino = self.clone();
+        tokio::spawn(async move {
+            let _queued = queued;
+            let state = kino.make(&flight, writer, plan, row).await;
+            flight.finish(state);
+            kino.derived.forget(&id);
+        });
+        started(follower, format).await
+    }
+
+    /// Plans the output: the asset and its layers on local paths, with what the probe knows.
+    async fn plan(
+        &self,
+        asset: &Asset,
+        t: &Transformation,
+        format: &str,
+    ) -> Result<Plan, ServiceError> {
+        let steps = steps(t)?;
+        let mut layers = HashMap::new();
+        for (rt, public_id, key) in plan::layer_assets(&steps) {
+            let rt = ResourceType::parse(rt).unwrap_or(ResourceType::Image);
+            let found = self
+                .catalog
+                .find_asset(&asset.cloud, rt, DeliveryType::Upload, &public_id)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::NotFound(format!("Layer resource not found - {public_id}"))
+                })?;
+            layers.insert(key, self.source_of(&found)?);
+        }
+        let ctx = Context {
+            base: self.source_of(asset)?,
+            layers,
+            font_dir: FONT_DIR.into(),
+            max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
+        };
+        Ok(plan::build(&steps, format, &ctx)?)
+    }
+
+    fn source_of(&self, asset: &Asset) -> Result<Source, ServiceError> {
+        let media = asset.media.as_ref().map(media_of).ok_or_else(|| {
+            ServiceError::BadInput(format!(
+                "{} is not media that can be transformed",
+                asset.public_id
+            ))
+        })?;
+        let path = self
+            .store
+            .local_path(&asset.blob_key)
+            .ok_or_else(|| ServiceError::Failed {
+                kind: ErrorKind::Internal,
+                message: "the store has no local copy to transform".into(),
+            })?;
+        Ok(Source {
+            path: path.to_string_lossy().into_owned(),
+            media,
+        })
+    }
+
+    /// Runs the engine for a flight, then stores the output and records the row.
+    async fn make(
+        &self,
+        flight: &Arc<Flight>,
+        writer: derived::FlightWriter,
+        plan: Plan,
+        mut row: Derived,
+    ) -> State {
+        let Some(_worker) = self.derived.worker().await else {
+            return failed(ErrorKind::Internal, "the engine is shutting down");
+        };
+        if flight.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::fs::remove_file(&flight.path);
+            return failed(ErrorKind::Internal, "cancelled before it started");
+        }
+        let cancel = flight.cancel.clone();
+        let frames_needed = plan.max_frames.is_some();
+        let run =
+            tokio::task::spawn_blocking(move || crate::engine::run(&plan, writer, &cancel)).await;
+        let stats = match run {
+            Ok(Ok(stats)) => stats,
+            Ok(Err(e)) => {
+                let _ = std::fs::remove_file(&flight.path);
+                tracing::warn!(error = %e, id = row.id, "transformation failed");
+                return failed(e.kind(), &format!("The transformation failed: {e}"));
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&flight.path);
+                return failed(ErrorKind::Internal, &format!("the engine task failed: {e}"));
+            }
+        };
+        if frames_needed && stats.video_frames == 0 {
+            let _ = std::fs::remove_file(&flight.path);
+            return failed(ErrorKind::BadInput, "No frame could be taken at that time");
+        }
+        match self.store_flight(flight, &mut row).await {
+            Ok(()) => State::Done {
+                bytes: u64::try_from(row.bytes).unwrap_or(0),
+                etag: row.etag,
+            },
+            Err(e) => {
+                let _ = std::fs::remove_file(&flight.path);
+                tracing::warn!(error = %e, id = row.id, "storing a derived file failed");
+                failed(ErrorKind::Internal, "storing the output failed")
+            }
+        }
+    }
+
+    async fn store_flight(&self, flight: &Flight, row: &mut Derived) -> Result<(), ServiceError> {
+        let path = flight.path.clone();
+        tokio::task::spawn_blocking(move || std::fs::File::open(path).and_then(|f| f.sync_all()))
+            .await
+            .map_err(|e| ServiceError::Failed {
+                kind: ErrorKind::Internal,
+                message: e.to_string(),
+            })?
+            .map_err(|e| ServiceError::Failed {
+                kind: ErrorKind::Internal,
+                message: e.to_string(),
+            })?;
+        let (bytes, etag) = flight.digest();
+        row.bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+        row.etag = etag;
+        self.catalog.expect_blob(&row.blob_key).await?;
+        let staged = StagedFile::adopt(flight.path.clone(), bytes, flight.hasher());
+        self.store.put(&row.blob_key, staged).await?;
+        self.catalog.put_derived(row).await?;
+        Ok(())
+    }
+
+    /// Removes an asset's derived files (all, or `ids`): rows first, then blobs.
+    pub async fn purge_derived(
+        &self,
+        asset_id: &str,
+        ids: Option<&[String]>,
+    ) -> Result<usize, ServiceError> {
+        let keys = self.catalog.purge_derived(asset_id, ids).await?;
+        for key in &keys {
+            self.discard_blob(key).await;
+        }
+        Ok(keys.len())
+    }
+}
+
+fn failed(kind: ErrorKind, message: &str) -> State {
+    State::Failed {
+        kind,
+        message: message.to_string(),
+    }
+}
+
+async fn follow(flight: &Arc<Flight>, format: String) -> Result<Transformed, ServiceError> {
+    started(flight.follow(), format).await
+}
+
+/// Waits for the first bytes (or the failure that came before them).
+async fn started(follower: Follower, format: String) -> Result<Transformed, ServiceError> {
+    match follower.flight().started().await {
+        Ok(()) => Ok(Transformed::Live { follower, format }),
+        Err((kind, message)) => Err(ServiceError::Failed { kind, message }),
+    }
+}
+
+/// The output format: `f_`, else the URL's extension, else the original's; `f_auto` keeps
+/// video as MP4.
+fn output_format(path: &DeliveryPath, t: &Transformation, asset: &Asset) -> String {
+    let ext = path
+        .extension
+        .clone()
+        .unwrap_or_else(|| asset.format.clone());
+    let asked = t.format().map(str::to_string).unwrap_or(ext);
+    let asked = match asked.as_str() {
+        "jpeg" | "jpe" => "jpg".to_string(),
+        "tif" => "tiff".to_string(),
+        _ => asked,
+    };
+    if asked == "auto" || asked.starts_with("auto:") {
+        return if asset.resource_type == ResourceType::Video {
+            "mp4".into()
+        } else {
+            "jpg".into()
+        };
+    }
+    asked
+}

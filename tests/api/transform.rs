@@ -1,0 +1,596 @@
+//! Video transformations by delivery URL, end to end: upload, request a transformed URL, and
+//! check the bytes with ffprobe and decoded pixels; the derived cache; bad input.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, error_message, ffmpeg, ffprobe, media, spawn_app};
+
+use crate::helpers::CLOUD;
+
+/// Fetches a delivery URL into a file; returns the status, headers and the file path.
+async fn fetch(
+    app: &TestApp,
+    path: &str,
+    dir: &Path,
+    name: &str,
+) -> (u16, reqwest::header::HeaderMap, PathBuf) {
+    let r = app.get(path).await;
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.expect("body");
+    let out = dir.join(name);
+    std::fs::write(&out, &bytes).expect("write");
+    (status, headers, out)
+}
+
+fn streams(probe: &Value, kind: &str) -> Vec<Value> {
+    probe["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["codec_type"] == kind)
+        .cloned()
+        .collect()
+}
+
+fn duration(probe: &Value) -> f64 {
+    probe["format"]["duration"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Decodes one frame at `at` seconds to 8-bit gray pixels (width × height).
+fn gray_frame(path: &Path, at: &str, w: usize, h: usize) -> Vec<u8> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", at, "-i"])
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .output()
+        .expect("ffmpeg");
+    assert_eq!(out.stdout.len(), w * h, "one {w}x{h} gray frame");
+    out.stdout
+}
+
+/// Mean and standard deviation of a column range of a gray frame.
+fn region_stats(px: &[u8], w: usize, cols: std::ops::Range<usize>) -> (f64, f64) {
+    let vals: Vec<f64> = px
+        .chunks(w)
+        .flat_map(|row| row[cols.clone()].iter().map(|v| f64::from(*v)))
+        .collect();
+    let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / vals.len() as f64;
+    (mean, var.sqrt())
+}
+
+/// A 1080x1920 portrait clip with a moving test pattern and a tone.
+fn portrait_clip(dir: &Path) -> PathBuf {
+    let path = dir.join("portrait.mp4");
+    let p = path.to_string_lossy().into_owned();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1080x1920:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        "4",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        &p,
+    ]);
+    path
+}
+
+async fn upload_video(app: &TestApp, path: &Path, public_id: &str) {
+    let (status, body) = app
+        .upload_file("video", path, &[("public_id", public_id)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+const REFERENCE: &str =
+    "c_scale,h_320/b_blurred:400:15,c_pad,h_320,w_480/e_volume:mute/e_accelerate:100";
+
+#[tokio::test]
+async fn the_reference_example_on_a_portrait_video() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &portrait_clip(dir.path()), "portrait").await;
+    let (status, headers, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/{REFERENCE}/portrait.mp4"),
+        dir.path(),
+        "o.mp4",
+    )
+    .await;
+    assert_eq!(
+        status,
+        200,
+        "{}",
+        std::fs::read_to_string(&out).unwrap_or_default()
+    );
+    assert_eq!(headers["content-type"], "video/mp4");
+    let probe = ffprobe(&out);
+    let video = streams(&probe, "video");
+    assert_eq!(
+        (video[0]["width"].as_u64(), video[0]["height"].as_u64()),
+        (Some(480), Some(320))
+    );
+    assert!(
+        streams(&probe, "audio").is_empty(),
+        "muted: no audio stream"
+    );
+    let d = duration(&probe);
+    assert!((d - 2.0).abs() < 0.15, "half of 4 s, got {d}");
+    // The picture is 180 px wide in the middle; the padding left of it is a blurred copy of
+    // the colourful pattern: neither flat nor black.
+    let px = gray_frame(&out, "1", 480, 320);
+    let (mean, sd) = region_stats(&px, 480, 0..140);
+    assert!(
+        mean > 20.0 && sd > 4.0,
+        "padding looks flat: mean {mean}, sd {sd}"
+    );
+    let (_, centre_sd) = region_stats(&px, 480, 160..320);
+    assert!(
+        centre_sd > sd,
+        "the sharp centre varies more than the blurred padding"
+    );
+    app.assert_alive().await;
+}
+
+#[tokio::test]
+async fn a_rotated_phone_video_is_transformed_upright() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Coded 1280x720 with a +90° display matrix: displayed 720x1280.
+    upload_video(&app, &media("rotated-90-720p-h264-aac.mp4"), "phone").await;
+    let (status, _, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/{REFERENCE}/phone.mp4"),
+        dir.path(),
+        "o.mp4",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let probe = ffprobe(&out);
+    let v = &streams(&probe, "video")[0];
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(480), Some(320))
+    );
+    let d = duration(&probe);
+    assert!((d - 4.97 / 2.0).abs() < 0.2, "got {d}");
+    // Fill to a portrait box keeps the picture portrait (it was rotated before scaling).
+    let (_, _, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/c_fit,w_200,h_200/phone.webm"),
+        dir.path(),
+        "o.webm",
+    )
+    .await;
+    let v = &streams(&ffprobe(&out), "video")[0];
+    assert_eq!(
+        (
+            v["width"].as_u64(),
+            v["height"].as_u64(),
+            v["codec_name"].as_str()
+        ),
+        (Some(112), Some(200), Some("vp9"))
+    );
+}
+
+#[tokio::test]
+async fn outputs_by_extension() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    let cases: &[(&str, &str, &str)] = &[
+        ("so_1,w_320", "jpg", "mjpeg"),
+        ("w_200", "png", "png"),
+        ("c_fill,w_160,h_160", "webm", "vp9"),
+        ("du_2,w_160", "ogv", "theora"),
+        ("du_2", "mp3", "mp3"),
+        ("du_2", "m4a", "aac"),
+        ("du_2,w_160", "mkv", "h264"),
+        ("du_2,vc_h265,w_160", "mp4", "hevc"),
+        ("vs_10,dl_100,w_160", "gif", "gif"),
+    ];
+    for (tx, ext, codec) in cases {
+        let (status, headers, out) = fetch(
+            &app,
+            &format!("/{CLOUD}/video/upload/{tx}/flower.{ext}"),
+            dir.path(),
+            &format!("o.{ext}"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            200,
+            "{tx} .{ext}: {}",
+            String::from_utf8_lossy(&std::fs::read(&out).unwrap())
+        );
+        let probe = ffprobe(&out);
+        let first = &probe["streams"][0];
+        assert_eq!(first["codec_name"], *codec, "{tx} .{ext}: {probe}");
+        assert!(!headers["content-type"].is_empty());
+    }
+    // The frame is the requested size, and the GIF is animated (many frames).
+    let (_, _, jpg) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/so_1,w_320/flower.jpg"),
+        dir.path(),
+        "f.jpg",
+    )
+    .await;
+    let s = &ffprobe(&jpg)["streams"][0];
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(320), Some(180))
+    );
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(dir.path().join("o.gif"))
+        .output()
+        .unwrap();
+    let frames: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert_eq!(frames, 10, "vs_10 samples ten frames");
+}
+
+#[tokio::test]
+async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("portrait-720x1080-h264-aac.mp4"), "clips/p").await;
+    let url = format!("/{CLOUD}/video/upload/w_200,c_scale/v1/clips/p.mp4");
+    let (status, first_headers, first) = fetch(&app, &url, dir.path(), "1.mp4").await;
+    assert_eq!(status, 200);
+    assert!(
+        first_headers.get("etag").is_none(),
+        "the first response streams while encoding"
+    );
+    let (status, headers, second) = fetch(&app, &url, dir.path(), "2.mp4").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+        "same bytes from the cache"
+    );
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    assert_eq!(
+        headers["content-length"].to_str().unwrap(),
+        std::fs::metadata(&second).unwrap().len().to_string()
+    );
+    let r = app
+        .client
+        .get(format!("{}{url}", app.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = app
+        .client
+        .get(format!("{}{url}", app.base))
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap().len(), 100);
+    // Same parameters in another order: the same derived file.
+    let (_, h, _) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/c_scale,w_200/clips/p.mp4"),
+        dir.path(),
+        "3.mp4",
+    )
+    .await;
+    assert_eq!(h["etag"].to_str().unwrap(), etag);
+
+    let (status, body) = app
+        .admin(Method::GET, "/resources/video/upload/clips/p", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let derived = body["derived"].as_array().unwrap();
+    assert_eq!(derived.len(), 1, "{body}");
+    assert_eq!(derived[0]["transformation"], "c_scale,w_200");
+    assert_eq!(derived[0]["format"], "mp4");
+    assert_eq!(derived[0]["id"].as_str().unwrap().len(), 32);
+    let blobs = app.data_dir().join("blobs").join("derived");
+    assert_eq!(count_files(&blobs), 1);
+
+    // Overwriting drops the old version's outputs; destroying drops the rest.
+    let (status, _) = app
+        .upload_file(
+            "video",
+            &media("portrait-720x1080-h264-aac.mp4"),
+            &[("public_id", "clips/p"), ("overwrite", "true")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(count_files(&blobs), 0, "stale outputs removed on overwrite");
+    fetch(&app, &url, dir.path(), "4.mp4").await;
+    assert_eq!(count_files(&blobs), 1);
+    let (status, _) = app
+        .post_form(
+            &format!("/v1_1/{CLOUD}/video/destroy"),
+            signed_form(&app, &[("public_id", "clips/p")]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(count_files(&blobs), 0, "outputs removed with the asset");
+    assert!(app.staging_leftovers().is_empty());
+}
+
+fn signed_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in app.signed(fields, crate::helpers::SECRET) {
+        form = form.text(k, v);
+    }
+    form
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                count_files(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn six_concurrent_identical_requests_share_one_transform() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-720p-h264-aac51-bbb.mp4"), "bbb").await;
+    let url = format!(
+        "{}/{CLOUD}/video/upload/c_fill,h_240,w_240/e_reverse/bbb.mp4",
+        app.base
+    );
+    let requests = (0..6).map(|_| {
+        let client = app.client.clone();
+        let url = url.clone();
+        tokio::spawn(async move { client.get(url).send().await.unwrap().bytes().await.unwrap() })
+    });
+    let bodies: Vec<_> = futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "identical bytes");
+    let out = dir.path().join("r.mp4");
+    std::fs::write(&out, &bodies[0]).unwrap();
+    let v = &streams(&ffprobe(&out), "video")[0];
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(240), Some(240))
+    );
+    let (_, body) = app
+        .admin(Method::GET, "/resources/video/upload/bbb", None)
+        .await;
+    assert_eq!(
+        body["derived"].as_array().map(Vec::len),
+        Some(1),
+        "one transform, one derived file"
+    );
+    assert_eq!(
+        count_files(&app.data_dir().join("blobs").join("derived")),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_transformations_are_clear_4xx_errors() {
+    let app = spawn_app().await;
+    upload_video(&app, &media("portrait-720x1080-h264-aac.mp4"), "clip").await;
+    let cases: &[(&str, u16, &str)] = &[
+        ("w_100,zz_1/clip.mp4", 400, "zz_1"),
+        ("w_abc/clip.mp4", 400, "w_abc"),
+        ("e_volume:loud/clip.mp4", 400, "e_volume:loud"),
+        ("so_30/clip.mp4", 400, "past the end"),
+        ("w_20000/clip.mp4", 400, "maximum"),
+        ("w_9000/clip.mp4", 400, "over the maximum of 8192"),
+        ("c_scale,w_100/missing.mp4", 404, "Resource not found"),
+        ("w_100/clip.xyz", 400, "Invalid extension"),
+        ("l_video:nothere/fl_layer_apply/clip.mp4", 404, "nothere"),
+        ("t_undefined/clip.mp4", 400, "undefined"),
+    ];
+    for (tail, status, needle) in cases {
+        let r = app.get(&format!("/{CLOUD}/video/upload/{tail}")).await;
+        assert_eq!(r.status().as_u16(), *status, "{tail}");
+        let header = r
+            .headers()
+            .get("x-cld-error")
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        assert!(header.contains(needle), "{tail}: X-Cld-Error {header:?}");
+        let body: Value = r.json().await.unwrap();
+        assert!(error_message(&body).contains(needle), "{tail}: {body}");
+    }
+    app.assert_alive().await;
+}
+
+#[tokio::test]
+async fn image_video_and_text_layers() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    upload_video(&app, &media("portrait-720x1080-h264-aac.mp4"), "short").await;
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("alpha-balloon.png"),
+            &[("public_id", "logo")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Image overlay, video picture-in-picture with timing, text: the size stays the base's.
+    for tx in [
+        "l_logo/c_scale,w_100/fl_layer_apply,g_north_east,x_10,y_10",
+        "l_video:short/c_scale,w_200/du_1,fl_layer_apply,g_south_west,so_1",
+        "co_white,l_text:Arial_40_bold:Hello%252C%20World/fl_layer_apply,g_south,y_20",
+    ] {
+        let (status, _, out) = fetch(
+            &app,
+            &format!("/{CLOUD}/video/upload/{tx}/flower.mp4"),
+            dir.path(),
+            "l.mp4",
+        )
+        .await;
+        assert_eq!(
+            status,
+            200,
+            "{tx}: {}",
+            String::from_utf8_lossy(&std::fs::read(&out).unwrap())
+        );
+        let probe = ffprobe(&out);
+        let v = &streams(&probe, "video")[0];
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(960), Some(540)),
+            "{tx}"
+        );
+    }
+    // The logo changes the top-right corner of the picture and nothing on the left.
+    let (_, _, plain) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/so_1,w_960/flower.png"),
+        dir.path(),
+        "plain.png",
+    )
+    .await;
+    let (_, _, with) = fetch(&app, &format!("/{CLOUD}/video/upload/so_1/l_logo/c_scale,w_100/fl_layer_apply,g_north_east,x_10,y_10/flower.png"), dir.path(), "with.png").await;
+    let a = gray_frame(&plain, "0", 960, 540);
+    let b = gray_frame(&with, "0", 960, 540);
+    let diff = |cols: std::ops::Range<usize>| -> u64 {
+        a.chunks(960)
+            .zip(b.chunks(960))
+            .take(100)
+            .map(|(r1, r2)| {
+                r1[cols.clone()]
+                    .iter()
+                    .zip(&r2[cols.clone()])
+                    .map(|(x, y)| u64::from(x.abs_diff(*y)))
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    assert!(diff(850..950) > 1000, "the logo is drawn top right");
+    assert_eq!(diff(0..100), 0, "nothing drawn top left");
+}
+
+#[tokio::test]
+async fn splice_and_named_transformations() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    upload_video(&app, &media("portrait-720x1080-h264-aac.mp4"), "short").await;
+    // Splice: the other clip after this one, scaled to fit.
+    let (status, _, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/fl_splice,l_video:short/fl_layer_apply/flower.mp4"),
+        dir.path(),
+        "s.mp4",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let probe = ffprobe(&out);
+    let d = duration(&probe);
+    assert!((d - (5.06 + 1.09)).abs() < 0.3, "durations add up: {d}");
+    assert_eq!(streams(&probe, "audio").len(), 1);
+
+    // A named transformation is usable as t_name.
+    let (status, body) = app
+        .admin(
+            Method::POST,
+            "/transformations",
+            Some(
+                serde_json::json!({"name": "small", "transformation": "c_scale,w_160/e_grayscale"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/t_small/flower.webm"),
+        dir.path(),
+        "n.webm",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v = &streams(&ffprobe(&out), "video")[0];
+    assert_eq!(v["width"].as_u64(), Some(160));
+}
+
+#[tokio::test]
+async fn the_worker_runs_a_serialized_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = media("landscape-540p-h264-aac-flower.mp4");
+    let t = kino::url::Transformation::parse_str("c_fill,w_128,h_128/e_accelerate:100").unwrap();
+    let steps = kino::url::steps(&t).unwrap();
+    kino::engine::init().unwrap();
+    let info = kino::engine::probe(&src, None).unwrap();
+    let ctx = kino::plan::Context {
+        base: kino::plan::Source {
+            path: src.to_string_lossy().into(),
+            media: kino::service::transform::media_of(&info),
+        },
+        layers: Default::default(),
+        font_dir: kino::service::transform::FONT_DIR.into(),
+        max_dimension: 8192,
+    };
+    let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
+    let plan_file = dir.path().join("plan.json");
+    std::fs::write(&plan_file, serde_json::to_string(&plan).unwrap()).unwrap();
+    let out = dir.path().join("w.mp4");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kino"))
+        .args(["worker", "--plan"])
+        .arg(&plan_file)
+        .arg("--output")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let probe = ffprobe(&out);
+    let v = &streams(&probe, "video")[0];
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(128), Some(128))
+    );
+    assert!((duration(&probe) - 2.53).abs() < 0.2);
+}

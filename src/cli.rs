@@ -30,6 +30,23 @@ pub struct WorkerArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `kino plan`: what the engine would run, for benches and debugging.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The source media file.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// A transformation string as in a delivery URL (`c_scale,w_320/e_reverse`).
+    #[arg(long, default_value = "")]
+    pub transformation: String,
+    /// The output extension (`mp4`, `webm`, `jpg`, …).
+    #[arg(long, default_value = "mp4")]
+    pub format: String,
+    /// Print the equivalent `ffmpeg` arguments (one per line) writing to this path instead.
+    #[arg(long)]
+    pub ffmpeg: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the Upload, Admin and delivery APIs.
@@ -38,6 +55,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// Run one serialized transformation plan out of process: plan JSON in, media out.
     Worker(WorkerArgs),
+    /// Print the plan for a local file and a transformation (JSON, or the `ffmpeg` command).
+    Plan(PlanArgs),
 }
 
 /// Settings given on the command line win over `kino.toml` and `KINO_*` variables.
@@ -183,5 +202,32 @@ pub fn worker(args: &WorkerArgs) -> Result<(), String> {
         audio_frames = stats.audio_frames,
         "plan done"
     );
+    Ok(())
+}
+
+/// Prints the plan for a local file (JSON), or the `ffmpeg` arguments doing the same work.
+pub fn plan(args: &PlanArgs) -> Result<(), String> {
+    crate::engine::init().map_err(|e| e.to_string())?;
+    let info = crate::engine::probe(&args.input, None).map_err(|e| e.to_string())?;
+    let t =
+        crate::url::Transformation::parse_str(&args.transformation).map_err(|e| e.to_string())?;
+    let steps = crate::url::steps(&t).map_err(|e| e.to_string())?;
+    let ctx = crate::plan::Context {
+        base: crate::plan::Source {
+            path: args.input.to_string_lossy().into_owned(),
+            media: crate::service::transform::media_of(&info),
+        },
+        layers: std::collections::HashMap::new(),
+        font_dir: crate::service::transform::FONT_DIR.into(),
+        max_dimension: 16384,
+    };
+    let plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
+    match &args.ffmpeg {
+        Some(out) => println!("{}", plan.ffmpeg_args(out).join("\n")),
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?
+        ),
+    }
     Ok(())
 }

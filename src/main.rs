@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => kino::cli::serve(args).await,
         Command::Config(args) => kino::cli::config(&args),
         Command::Worker(args) => kino::cli::worker(&args),
+        Command::Plan(args) => kino::cli::plan(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

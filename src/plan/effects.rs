@@ -75,6 +75,12 @@ impl Builder<'_> {
                     v.push(format!("noise=alls={n}:allf=t"));
                 }
             }
+            Effect::NotOnVideo(name) => {
+                return Err(PlanError::Unsupported(format!(
+                    "effect e_{} is not supported on video yet",
+                    name.name()
+                )));
+            }
             Effect::Grayscale => {
                 if let Some(v) = s.video.as_mut() {
                     v.push("hue=s=0");

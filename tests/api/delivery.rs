@@ -131,14 +131,14 @@ async fn delivery_errors_carry_x_cld_error() {
             "Resource not found - missing",
         ),
         (
-            format!("/{CLOUD}/video/upload/flower.webm"),
+            format!("/{CLOUD}/video/upload/flower.docx"),
             400,
-            "Format conversion is not supported yet",
+            "Invalid extension in transformation: docx",
         ),
         (
-            format!("/{CLOUD}/video/upload/w_100/flower.mp4"),
+            format!("/{CLOUD}/video/upload/w_100,c_nope/flower.mp4"),
             400,
-            "Transformations are not supported yet",
+            "Invalid transformation parameter \"c_nope\"",
         ),
         (
             format!("/{CLOUD}/sound/upload/flower.mp4"),

@@ -228,10 +228,10 @@ pub fn encode_context(context: &BTreeMap<String, String>) -> String {
 
 /// Splits on `sep` where it is not preceded by a backslash; escapes stay in the pieces.
 fn split_unescaped(raw: &str, sep: char) -> Vec<String> {
-    let mut parts = vec![String::new()];
+    let mut parts = Vec::new();
+    let mut current = String::new();
     let mut escaped = false;
     for c in raw.chars() {
-        let current = parts.last_mut().expect("parts is never empty");
         if escaped {
             current.push('\\');
             current.push(c);
@@ -239,14 +239,15 @@ fn split_unescaped(raw: &str, sep: char) -> Vec<String> {
         } else if c == '\\' {
             escaped = true;
         } else if c == sep {
-            parts.push(String::new());
+            parts.push(std::mem::take(&mut current));
         } else {
             current.push(c);
         }
     }
-    if escaped && let Some(current) = parts.last_mut() {
+    if escaped {
         current.push('\\');
     }
+    parts.push(current);
     parts
 }
 

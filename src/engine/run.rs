@@ -290,6 +290,20 @@ fn close_input(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), Engi
     Ok(())
 }
 
+/// Hands decoded frames to the buffer source `name`.
+fn add_all<F: std::ops::Deref<Target = frame::Frame>>(
+    graph: &mut filter::Graph,
+    name: &str,
+    frames: &[F],
+) -> Result<(), ff::Error> {
+    if let Some(mut ctx) = graph.get(name) {
+        for f in frames {
+            ctx.source().add(f)?;
+        }
+    }
+    Ok(())
+}
+
 fn push(
     graph: &mut filter::Graph,
     input: &mut Opened,
@@ -303,12 +317,7 @@ fn push(
                 .as_ref()
                 .map(|f| f.source.clone())
                 .unwrap_or_default();
-            let mut r = Ok(());
-            if let Some(mut ctx) = graph.get(&name) {
-                for f in &frames {
-                    r = r.and(ctx.source().add(f));
-                }
-            }
+            let r = add_all(graph, &name, &frames);
             (name, r)
         }
         Decoded::Audio(frames) => {
@@ -317,12 +326,7 @@ fn push(
                 .as_ref()
                 .map(|f| f.source.clone())
                 .unwrap_or_default();
-            let mut r = Ok(());
-            if let Some(mut ctx) = graph.get(&name) {
-                for f in &frames {
-                    r = r.and(ctx.source().add(f));
-                }
-            }
+            let r = add_all(graph, &name, &frames);
             (name, r)
         }
         Decoded::Nothing => return Ok(()),

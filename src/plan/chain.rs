@@ -375,7 +375,7 @@ impl<'a> Builder<'a> {
                     let (w, h) = (f64::from(s.w), f64::from(s.h));
                     let bw = (w * rad.cos().abs() + h * rad.sin().abs()).round();
                     let bh = (w * rad.sin().abs() + h * rad.cos().abs()).round();
-                    let (bw, bh) = (even(bw), even(bh));
+                    let (bw, bh) = (geometry::dim(bw, true), geometry::dim(bh, true));
                     v.push(format!("rotate={}:ow={bw}:oh={bh}:c=black", num(rad)));
                     (s.w, s.h) = (bw, bh);
                 }
@@ -671,10 +671,6 @@ impl<'a> Builder<'a> {
         s.fps = rate;
         Ok(())
     }
-}
-
-fn even(v: f64) -> u32 {
-    ((v / 2.0).round() as u32 * 2).max(2)
 }
 
 /// BT.601 limited-range Y, Cb, Cr of a colour.

@@ -36,7 +36,8 @@ pub struct Resize {
     pub out: (u32, u32),
 }
 
-fn dim(v: f64, even: bool) -> u32 {
+/// A side length in pixels: rounded, and to an even number ≥ 2 for 4:2:0 output.
+pub(super) fn dim(v: f64, even: bool) -> u32 {
     if even {
         ((v / 2.0).round() as u32 * 2).max(2)
     } else {
@@ -44,11 +45,9 @@ fn dim(v: f64, even: bool) -> u32 {
     }
 }
 
-/// Where a box of `inner` size goes inside `outer` for a gravity, with `x`/`y` nudges.
-fn place(outer: (u32, u32), inner: (u32, u32), g: Gravity, x: f64, y: f64) -> (u32, u32) {
-    let free_w = f64::from(outer.0.saturating_sub(inner.0));
-    let free_h = f64::from(outer.1.saturating_sub(inner.1));
-    let (fx, fy) = match g {
+/// Anchor fractions of a gravity (0 = left/top, 1 = right/bottom); detectors anchor centre.
+pub fn anchor(g: Gravity) -> (f64, f64) {
+    match g {
         Gravity::NorthWest => (0.0, 0.0),
         Gravity::North => (0.5, 0.0),
         Gravity::NorthEast => (1.0, 0.0),
@@ -58,7 +57,14 @@ fn place(outer: (u32, u32), inner: (u32, u32), g: Gravity, x: f64, y: f64) -> (u
         Gravity::South => (0.5, 1.0),
         Gravity::SouthEast => (1.0, 1.0),
         _ => (0.5, 0.5),
-    };
+    }
+}
+
+/// Where a box of `inner` size goes inside `outer` for a gravity, with `x`/`y` nudges.
+fn place(outer: (u32, u32), inner: (u32, u32), g: Gravity, x: f64, y: f64) -> (u32, u32) {
+    let free_w = f64::from(outer.0.saturating_sub(inner.0));
+    let free_h = f64::from(outer.1.saturating_sub(inner.1));
+    let (fx, fy) = anchor(g);
     // Nudges move away from the anchored edge (east/south anchors count from the far side).
     let dx = if fx == 1.0 { -x } else { x };
     let dy = if fy == 1.0 { -y } else { y };

@@ -2,6 +2,7 @@
 //! font) and spliced clips (`concat`). Placement comes from the layer's apply component.
 
 use super::chain::{Builder, Params, Stream, num};
+use super::geometry::anchor;
 use super::{PlanError, layer_key};
 use crate::url::values::{Color, Flag, Gravity, Offset, Time};
 use crate::url::{Layer, LayerSource};
@@ -18,21 +19,6 @@ fn window(p: &Params, base_duration: f64) -> Option<(f64, f64)> {
         (None, None) => base_duration,
     };
     Some((start, end.max(start)))
-}
-
-/// Anchor fractions of a gravity (0 = left/top, 1 = right/bottom).
-fn anchor(g: Gravity) -> (f64, f64) {
-    match g {
-        Gravity::NorthWest => (0.0, 0.0),
-        Gravity::North => (0.5, 0.0),
-        Gravity::NorthEast => (1.0, 0.0),
-        Gravity::West => (0.0, 0.5),
-        Gravity::East => (1.0, 0.5),
-        Gravity::SouthWest => (0.0, 1.0),
-        Gravity::South => (0.5, 1.0),
-        Gravity::SouthEast => (1.0, 1.0),
-        _ => (0.5, 0.5),
-    }
 }
 
 /// A position expression: `(free)*anchor ± offset`, offsets pointing away from the edge.

@@ -213,7 +213,11 @@ impl Kino {
             Ok(Ok(stats)) => stats,
             Ok(Err(e)) => {
                 let _ = std::fs::remove_file(&flight.path);
-                tracing::warn!(error = %e, id = row.id, "transformation failed");
+                if matches!(e, crate::engine::EngineError::Cancelled) {
+                    tracing::debug!(id = row.id, "transformation cancelled: its readers left");
+                } else {
+                    tracing::warn!(error = %e, id = row.id, "transformation failed");
+                }
                 return failed(e.kind(), &format!("The transformation failed: {e}"));
             }
             Err(e) => {

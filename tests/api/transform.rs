@@ -594,3 +594,82 @@ async fn the_worker_runs_a_serialized_plan() {
     );
     assert!((duration(&probe) - 2.53).abs() < 0.2);
 }
+
+/// A 20 s 720p clip: long enough that its transform is still running when the tests act.
+fn long_clip(dir: &Path) -> PathBuf {
+    let path = dir.join("long.mp4");
+    let p = path.to_string_lossy().into_owned();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1280x720:rate=30",
+        "-t",
+        "20",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        &p,
+    ]);
+    path
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_cancels_its_transform_and_leaves_nothing() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &long_clip(dir.path()), "long").await;
+    let url = format!("{}/{CLOUD}/video/upload/e_blur:400/long.mp4", app.base);
+    let mut r = app.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.chunk().await.unwrap().is_some(),
+        "the first bytes stream at once"
+    );
+    drop(r);
+    // The run notices at its next write; then the staging file is gone and nothing is stored.
+    let mut clean = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if app.staging_leftovers().is_empty() {
+            clean = true;
+            break;
+        }
+    }
+    assert!(clean, "staging emptied: {:?}", app.staging_leftovers());
+    assert_eq!(
+        count_files(&app.data_dir().join("blobs").join("derived")),
+        0
+    );
+    let (_, body) = app
+        .admin(Method::GET, "/resources/video/upload/long", None)
+        .await;
+    assert_eq!(body["derived"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn a_full_transform_queue_answers_503_at_once() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.limits.transform_workers = 1;
+        c.limits.transform_queue = 0;
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &long_clip(dir.path()), "long").await;
+    let busy = app
+        .get(&format!("/{CLOUD}/video/upload/e_blur:400/long.mp4"))
+        .await;
+    assert_eq!(busy.status(), 200);
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/e_blur:300/long.mp4"))
+        .await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("x-cld-error"));
+    let body: Value = r.json().await.unwrap();
+    assert!(!error_message(&body).is_empty(), "{body}");
+    drop(busy);
+    app.assert_alive().await;
+}

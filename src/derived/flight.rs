@@ -24,11 +24,8 @@ use crate::error::ErrorKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
     Running,
-    /// The output is complete (and stored): its size and MD5.
-    Done {
-        bytes: u64,
-        etag: String,
-    },
+    /// The output is complete and stored (the stored file may be a faststart rewrite).
+    Done,
     Failed {
         kind: ErrorKind,
         message: String,
@@ -112,7 +109,7 @@ impl Flight {
             let p = rx.borrow_and_update().clone();
             match p.state {
                 State::Failed { kind, message } => return Err((kind, message)),
-                State::Done { .. } => return Ok(()),
+                State::Done => return Ok(()),
                 State::Running if p.written > 0 => return Ok(()),
                 State::Running => {}
             }
@@ -202,7 +199,7 @@ impl Follower {
                 }));
             }
             match p.state {
-                State::Done { .. } => return None,
+                State::Done => return None,
                 State::Failed { message, .. } => return Some(Err(io::Error::other(message))),
                 State::Running => {
                     if self.progress.changed().await.is_err() {

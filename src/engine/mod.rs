@@ -7,9 +7,11 @@
 mod inputs;
 mod outputs;
 mod probe;
+mod remux;
 mod run;
 
 pub use probe::{AudioTrack, MediaInfo, MediaKind, VideoTrack, probe};
+pub use remux::faststart;
 pub use run::{RunStats, run};
 
 use crate::error::ErrorKind;

@@ -117,6 +117,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The muxer to rewrite the finished output with, index first, when it streams as
+    /// fragmented MP4 (what the cache keeps is then a classic `+faststart` MP4).
+    pub fn faststart_muxer(&self) -> Option<&str> {
+        let fragmented = self
+            .muxer_options
+            .iter()
+            .any(|(k, v)| k == "movflags" && v.contains("empty_moov"));
+        fragmented.then_some(self.muxer.as_str())
+    }
+
     /// The same work as an `ffmpeg` command line (for benches and cross-checks).
     pub fn ffmpeg_args(&self, output: &str) -> Vec<String> {
         let mut args: Vec<String> =

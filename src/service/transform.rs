@@ -7,7 +7,10 @@
 //! row written → readers see the end. Every request, the first included, reads the flight.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
+
+use md5::{Digest, Md5};
 
 use super::{Kino, ServiceError};
 use crate::catalog::{Asset, Derived};
@@ -207,6 +210,7 @@ impl Kino {
         }
         let cancel = flight.cancel.clone();
         let frames_needed = plan.max_frames.is_some();
+        let faststart = plan.faststart_muxer().map(str::to_string);
         let run =
             tokio::task::spawn_blocking(move || crate::engine::run(&plan, writer, &cancel)).await;
         let stats = match run {
@@ -229,11 +233,8 @@ impl Kino {
             let _ = std::fs::remove_file(&flight.path);
             return failed(ErrorKind::BadInput, "No frame could be taken at that time");
         }
-        match self.store_flight(flight, &mut row).await {
-            Ok(()) => State::Done {
-                bytes: u64::try_from(row.bytes).unwrap_or(0),
-                etag: row.etag,
-            },
+        match self.store_flight(flight, faststart, &mut row).await {
+            Ok(()) => State::Done,
             Err(e) => {
                 let _ = std::fs::remove_file(&flight.path);
                 tracing::warn!(error = %e, id = row.id, "storing a derived file failed");
@@ -242,23 +243,32 @@ impl Kino {
         }
     }
 
-    async fn store_flight(&self, flight: &Flight, row: &mut Derived) -> Result<(), ServiceError> {
-        let path = flight.path.clone();
-        tokio::task::spawn_blocking(move || std::fs::File::open(path).and_then(|f| f.sync_all()))
-            .await
-            .map_err(|e| ServiceError::Failed {
-                kind: ErrorKind::Internal,
-                message: e.to_string(),
-            })?
-            .map_err(|e| ServiceError::Failed {
-                kind: ErrorKind::Internal,
-                message: e.to_string(),
-            })?;
-        let (bytes, etag) = flight.digest();
-        row.bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
-        row.etag = etag;
+    /// Moves the flight's output into the store (rewritten index-first when `faststart` names
+    /// a muxer) and records the row. Readers still on the flight keep reading its file.
+    async fn store_flight(
+        &self,
+        flight: &Flight,
+        faststart: Option<String>,
+        row: &mut Derived,
+    ) -> Result<(), ServiceError> {
+        let staged = match faststart {
+            None => {
+                let path = flight.path.clone();
+                blocking(move || std::fs::File::open(path)?.sync_all()).await?;
+                let (bytes, _) = flight.digest();
+                StagedFile::adopt(flight.path.clone(), bytes, flight.hasher())
+            }
+            Some(muxer) => {
+                let src = flight.path.clone();
+                let dst = src.with_extension("faststart");
+                let staged = blocking(move || rewrite_faststart(&src, &dst, &muxer)).await;
+                let _ = std::fs::remove_file(&flight.path);
+                staged?
+            }
+        };
+        row.bytes = i64::try_from(staged.len()).unwrap_or(i64::MAX);
+        row.etag = staged.md5_hex();
         self.catalog.expect_blob(&row.blob_key).await?;
-        let staged = StagedFile::adopt(flight.path.clone(), bytes, flight.hasher());
         self.store.put(&row.blob_key, staged).await?;
         self.catalog.put_derived(row).await?;
         Ok(())
@@ -276,6 +286,33 @@ impl Kino {
         }
         Ok(keys.len())
     }
+}
+
+/// Remuxes a finished fragmented MP4 into `dst` with the index first, hashed and synced.
+fn rewrite_faststart(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<StagedFile> {
+    if let Err(e) = crate::engine::faststart(src, dst, muxer) {
+        let _ = std::fs::remove_file(dst);
+        return Err(std::io::Error::other(e));
+    }
+    let mut file = std::fs::File::open(dst)?;
+    file.sync_all()?;
+    let mut md5 = Md5::new();
+    let bytes = std::io::copy(&mut file, &mut md5)?;
+    Ok(StagedFile::adopt(dst.to_path_buf(), bytes, md5))
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let internal = |message: String| ServiceError::Failed {
+        kind: ErrorKind::Internal,
+        message,
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| internal(e.to_string()))
 }
 
 fn failed(kind: ErrorKind, message: &str) -> State {

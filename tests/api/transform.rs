@@ -276,9 +276,25 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
     );
     let (status, headers, second) = fetch(&app, &url, dir.path(), "2.mp4").await;
     assert_eq!(status, 200);
+    // The first reader got fragments as they were made; the cache keeps a classic MP4 with
+    // the index first, holding the same frames.
+    let boxes = |p: &Path| top_level_boxes(&std::fs::read(p).unwrap());
+    assert!(boxes(&first).contains(&"moof".to_string()), "{:?}", boxes(&first));
+    let stored = boxes(&second);
+    assert_eq!(stored[..2], ["ftyp", "moov"], "faststart: {stored:?}");
+    assert!(!stored.contains(&"moof".to_string()), "{stored:?}");
+    let frames = |p: &Path| {
+        let probe = ffprobe_frames(p);
+        (probe, duration(&ffprobe(p)))
+    };
+    let (live_frames, live_duration) = frames(&first);
+    let (stored_frames, stored_duration) = frames(&second);
+    assert_eq!(live_frames, stored_frames);
+    assert!((live_duration - stored_duration).abs() < 0.05);
+    let (_, _, third) = fetch(&app, &url, dir.path(), "2b.mp4").await;
     assert_eq!(
-        std::fs::read(&first).unwrap(),
         std::fs::read(&second).unwrap(),
+        std::fs::read(&third).unwrap(),
         "same bytes from the cache"
     );
     let etag = headers["etag"].to_str().unwrap().to_string();
@@ -346,6 +362,37 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
     assert_eq!(status, 200);
     assert_eq!(count_files(&blobs), 0, "outputs removed with the asset");
     assert!(app.staging_leftovers().is_empty());
+}
+
+/// The four-letter types of an MP4's top-level boxes, in order.
+fn top_level_boxes(data: &[u8]) -> Vec<String> {
+    let mut boxes = Vec::new();
+    let mut at = 0usize;
+    while at + 8 <= data.len() {
+        let size = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        boxes.push(String::from_utf8_lossy(&data[at + 4..at + 8]).into_owned());
+        let size = if size == 1 {
+            u64::from_be_bytes(data[at + 8..at + 16].try_into().unwrap()) as usize
+        } else {
+            size
+        };
+        if size < 8 {
+            break;
+        }
+        at += size;
+    }
+    boxes
+}
+
+/// Video frames counted by decoding.
+fn ffprobe_frames(path: &Path) -> u64 {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_frames"])
+        .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
 fn signed_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::multipart::Form {

@@ -1,0 +1,58 @@
+//! Rewriting a finished fragmented MP4 as a classic one with the index first (`+faststart`).
+//!
+//! Transformed MP4 streams to its first readers as fragments (the only way bytes can leave
+//! before the end is known). What stays in the cache is better as a classic MP4 with the
+//! `moov` box first: every player and tool reads it, and seeking needs no fragment walk.
+//! This is a stream copy — no decoding — so it costs about one read and one write of the file.
+
+use std::path::Path;
+
+use ff::{Dictionary, format};
+use ffmpeg_next as ff;
+
+use super::EngineError;
+
+/// Copies every stream of `src` into `dst` as `muxer` (`mp4`, `mov`, `ipod`) with the index first.
+pub fn faststart(src: &Path, dst: &Path, muxer: &str) -> Result<(), EngineError> {
+    let mut input = format::input(&src).map_err(EngineError::OpenInput)?;
+    let mut output = format::output_as(&dst, muxer).map_err(EngineError::Output)?;
+    let mut map = vec![None; input.nb_streams() as usize];
+    let mut next = 0;
+    for stream in input.streams() {
+        let mut out = output
+            .add_stream(ff::encoder::find(ff::codec::Id::None))
+            .map_err(EngineError::Output)?;
+        out.set_parameters(stream.parameters());
+        out.set_time_base(stream.time_base());
+        map[stream.index()] = Some((next, stream.time_base()));
+        next += 1;
+    }
+    let mut options = Dictionary::new();
+    options.set("movflags", "+faststart");
+    output
+        .write_header_with(options)
+        .map_err(EngineError::Output)?;
+    loop {
+        let mut packet = ff::Packet::empty();
+        match packet.read(&mut input) {
+            Ok(()) => {}
+            Err(ff::Error::Eof) => break,
+            Err(e) => return Err(EngineError::Corrupt(e)),
+        }
+        let Some((index, tb)) = map.get(packet.stream()).copied().flatten() else {
+            continue;
+        };
+        let out_tb = output
+            .stream(index)
+            .map(|s| s.time_base())
+            .ok_or(EngineError::Output(ff::Error::StreamNotFound))?;
+        packet.rescale_ts(tb, out_tb);
+        packet.set_position(-1);
+        packet.set_stream(index);
+        packet
+            .write_interleaved(&mut output)
+            .map_err(EngineError::Write)?;
+    }
+    output.write_trailer().map_err(EngineError::Write)?;
+    Ok(())
+}

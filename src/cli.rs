@@ -212,14 +212,20 @@ pub fn plan(args: &PlanArgs) -> Result<(), String> {
     let t =
         crate::url::Transformation::parse_str(&args.transformation).map_err(|e| e.to_string())?;
     let steps = crate::url::steps(&t).map_err(|e| e.to_string())?;
+    let base = crate::plan::Source {
+        path: args.input.to_string_lossy().into_owned(),
+        media: crate::service::transform::media_of(&info),
+    };
+    let focus = crate::plan::wants_focus(&steps)
+        .then(|| crate::service::transform::focus_of(&base))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let ctx = crate::plan::Context {
-        base: crate::plan::Source {
-            path: args.input.to_string_lossy().into_owned(),
-            media: crate::service::transform::media_of(&info),
-        },
+        base,
         layers: std::collections::HashMap::new(),
         font_dir: crate::service::transform::FONT_DIR.into(),
         max_dimension: 16384,
+        focus,
     };
     let plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
     match &args.ffmpeg {

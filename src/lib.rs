@@ -3,8 +3,8 @@
 //! # Layout
 //! The request path of every face is `api` (HTTP, thin handlers) → `service` (what a call
 //! means: upload, rename, delete …) → `catalog` (rows, sqlx) and `store` (blobs). Media facts
-//! come from `engine`, the only module that talks to libav. The pure core — `url`, `params`,
-//! `signing` — does no I/O and is where most table tests live.
+//! come from `engine`, the only module that talks to libav. The pure core — `url`, `plan`,
+//! `focus`, `params`, `signing` — does no I/O and is where most table tests live.
 //!
 //! - [`cli`], [`config`], [`startup`]: the process, its settings and the composition root.
 //! - [`account`]: the cloud name and API credentials, from `CLOUDINARY_URL` or generated.
@@ -13,8 +13,11 @@
 //! - [`catalog`]: assets, tags, folders, upload presets, named transformations (SQLite now,
 //!   PostgreSQL later).
 //! - [`store`]: the `BlobStore` trait, the local directory store and the staging area.
-//! - [`engine`]: libav (ffmpeg-next): probing media; later every transformation.
+//! - [`engine`]: libav (ffmpeg-next): probing media, running plans, sampling frames.
+//! - [`derived`]: the cache of transformation outputs and single-flight.
 //! - [`url`], [`params`], [`signing`]: pure parsing and Cloudinary's signature algorithms.
+//! - [`plan`]: transformation + probe facts → a runnable plan (filter graph, encoders).
+//! - [`focus`]: where the interest in a picture is (for `g_auto`), from sampled pixels.
 //!
 //! See ARCHITECTURE.md for the invariants.
 #![deny(unsafe_code)]
@@ -28,6 +31,7 @@ pub mod derived;
 #[allow(unsafe_code)]
 pub mod engine;
 pub mod error;
+pub mod focus;
 pub mod params;
 pub mod plan;
 pub mod service;

@@ -4,12 +4,14 @@
 //! (inputs → libavfilter graph → encoders → muxer → any `Write`). Work is blocking and
 //! CPU-bound, so callers run it on blocking threads behind the transform limit.
 
+mod frames;
 mod inputs;
 mod outputs;
 mod probe;
 mod remux;
 mod run;
 
+pub use frames::{Sample, sample_gray};
 pub use probe::{AudioTrack, MediaInfo, MediaKind, VideoTrack, probe};
 pub use remux::faststart;
 pub use run::{RunStats, run};

@@ -17,15 +17,13 @@ pub fn faststart(src: &Path, dst: &Path, muxer: &str) -> Result<(), EngineError>
     let mut input = format::input(&src).map_err(EngineError::OpenInput)?;
     let mut output = format::output_as(&dst, muxer).map_err(EngineError::Output)?;
     let mut map = vec![None; input.nb_streams() as usize];
-    let mut next = 0;
-    for stream in input.streams() {
+    for (next, stream) in input.streams().enumerate() {
         let mut out = output
             .add_stream(ff::encoder::find(ff::codec::Id::None))
             .map_err(EngineError::Output)?;
         out.set_parameters(stream.parameters());
         out.set_time_base(stream.time_base());
         map[stream.index()] = Some((next, stream.time_base()));
-        next += 1;
     }
     let mut options = Dictionary::new();
     options.set("movflags", "+faststart");

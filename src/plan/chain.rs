@@ -48,6 +48,9 @@ pub(super) struct Stream {
     /// Timestamps are still the source's own: a trim can become an input seek.
     pub(super) at_source: bool,
     pub(super) is_layer: bool,
+    /// The picture still shows the whole (upright) source frame, only scaled: the base's
+    /// focus map still applies.
+    pub(super) whole_frame: bool,
 }
 
 pub(super) struct Builder<'a> {
@@ -184,6 +187,7 @@ impl<'a> Builder<'a> {
             sample_rate: m.sample_rate.max(1),
             at_source: true,
             is_layer,
+            whole_frame: true,
         }
     }
 
@@ -356,6 +360,9 @@ impl<'a> Builder<'a> {
 
     fn rotate(&mut self, s: &mut Stream, a: Angle) {
         let Some(v) = s.video.as_mut() else { return };
+        if !matches!(a, Angle::Degrees(d) if d.round() as i64 % 360 == 0) {
+            s.whole_frame = false;
+        }
         match a {
             Angle::HFlip => v.push("hflip"),
             Angle::VFlip => v.push("vflip"),
@@ -391,30 +398,16 @@ impl<'a> Builder<'a> {
         if s.video.is_none() {
             return Ok(());
         }
-        let dpr = p.dpr.unwrap_or(1.0);
-        let px = |size: Option<Size>, of: u32| {
-            size.map(|z| match z {
-                Size::Pixels(n) => f64::from(n) * dpr,
-                Size::Fraction(f) => f * f64::from(of),
-            })
-        };
-        let off = |o: Option<Offset>, of: u32| {
-            o.map(|o| match o {
-                Offset::Pixels(n) => f64::from(n),
-                Offset::Fraction(f) => f * f64::from(of),
-            })
-        };
-        let req = Request {
-            width: px(p.width, s.w),
-            height: px(p.height, s.h),
-            aspect_ratio: p.aspect_ratio,
-            crop: p.crop,
-            gravity: p.gravity.unwrap_or(Gravity::Center),
-            x: off(p.x, s.w),
-            y: off(p.y, s.h),
-        };
+        let req = request(s, p);
         let even = self.kind != OutputKind::Frame;
-        let r = geometry::resolve((s.w, s.h), &req, even);
+        let mut r = geometry::resolve((s.w, s.h), &req, even);
+        if req.gravity == Gravity::Auto
+            && s.whole_frame
+            && !s.is_layer
+            && let Some(map) = &self.ctx.focus
+        {
+            geometry::refocus(&mut r, (s.w, s.h), |w, h| map.best_window(w, h));
+        }
         let max = self.ctx.max_dimension;
         if r.out.0 > max
             || r.out.1 > max
@@ -426,6 +419,7 @@ impl<'a> Builder<'a> {
             )));
         }
         self.zero_base(s);
+        s.whole_frame &= r.crop.is_none() && r.pad.is_none();
         match (r.pad, p.background) {
             (
                 Some(pad),
@@ -682,6 +676,32 @@ fn yuv(c: Color) -> (u8, u8, u8) {
     (y.round() as u8, u.round() as u8, v.round() as u8)
 }
 
+/// The crop/resize request of a component, in pixels of the stream it applies to.
+fn request(s: &Stream, p: &Params) -> Request {
+    let dpr = p.dpr.unwrap_or(1.0);
+    let px = |size: Option<Size>, of: u32| {
+        size.map(|z| match z {
+            Size::Pixels(n) => f64::from(n) * dpr,
+            Size::Fraction(f) => f * f64::from(of),
+        })
+    };
+    let off = |o: Option<Offset>, of: u32| {
+        o.map(|o| match o {
+            Offset::Pixels(n) => f64::from(n),
+            Offset::Fraction(f) => f * f64::from(of),
+        })
+    };
+    Request {
+        width: px(p.width, s.w),
+        height: px(p.height, s.h),
+        aspect_ratio: p.aspect_ratio,
+        crop: p.crop,
+        gravity: p.gravity.unwrap_or(Gravity::Center),
+        x: off(p.x, s.w),
+        y: off(p.y, s.h),
+    }
+}
+
 /// The parameters of one component, by meaning (the last of a key wins).
 #[derive(Debug, Default)]
 pub(super) struct Params {
@@ -747,9 +767,6 @@ impl Params {
             .is_some_and(|g| matches!(g, Gravity::Face | Gravity::Faces))
         {
             // Faces on video fall back to the centre (face detection is for stills).
-            p.gravity = Some(Gravity::Center);
-        }
-        if p.gravity == Some(Gravity::Auto) {
             p.gravity = Some(Gravity::Center);
         }
         Ok(p)

@@ -160,6 +160,22 @@ pub fn resolve(src: (u32, u32), r: &Request, even: bool) -> Resize {
     }
 }
 
+/// Moves a crop to the window `best` picks: given the window's size as fractions of the
+/// picture it is cut from, `best` answers the centre (fractions) it should have.
+pub fn refocus(r: &mut Resize, src: (u32, u32), best: impl Fn(f64, f64) -> (f64, f64)) {
+    let Some(crop) = r.crop.as_mut() else { return };
+    let (sw, sh) = r.scale.unwrap_or(src);
+    let (fw, fh) = (f64::from(sw.max(1)), f64::from(sh.max(1)));
+    let (cx, cy) = best(f64::from(crop.w) / fw, f64::from(crop.h) / fh);
+    let at = |centre: f64, full: f64, len: u32| {
+        (centre * full - f64::from(len) / 2.0)
+            .clamp(0.0, (full - f64::from(len)).max(0.0))
+            .round() as u32
+    };
+    crop.x = at(cx, fw, crop.w);
+    crop.y = at(cy, fh, crop.h);
+}
+
 fn fill(
     src: (u32, u32),
     scaled: (u32, u32),

@@ -54,6 +54,8 @@ pub struct Context {
     pub font_dir: String,
     /// The largest output width or height.
     pub max_dimension: u32,
+    /// Where the interest in the base picture is (upright), when `g_auto` asks for it.
+    pub focus: Option<crate::focus::Map>,
 }
 
 /// The key a layer asset is looked up by (`image:logo`, `video:cat`).
@@ -200,6 +202,19 @@ impl PlanError {
             _ => ErrorKind::BadInput,
         }
     }
+}
+
+/// Whether placing a crop needs to know where the interest is (`g_auto` on the base).
+pub fn wants_focus(steps: &[Step]) -> bool {
+    use crate::url::Value;
+    use crate::url::values::Gravity;
+    steps.iter().any(|s| match s {
+        Step::Apply(c) => c
+            .params
+            .iter()
+            .any(|p| matches!(p.value, Value::Gravity(Gravity::Auto))),
+        Step::Layer(_) => false,
+    })
 }
 
 /// Builds the plan for `steps` written as `extension`.

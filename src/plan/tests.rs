@@ -47,6 +47,7 @@ fn ctx(base: Media) -> Context {
         layers,
         font_dir: "/fonts".into(),
         max_dimension: 8192,
+        focus: None,
     }
 }
 

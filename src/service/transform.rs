@@ -53,6 +53,30 @@ pub fn media_of(info: &MediaInfo) -> Media {
     }
 }
 
+/// Samples a source (eight moments of a video, the one picture of an image) and maps where
+/// its interest is, upright. Blocking: decodes frames.
+pub fn focus_of(source: &Source) -> Result<crate::focus::Map, crate::engine::EngineError> {
+    const SAMPLES: u32 = 8;
+    let m = &source.media;
+    let times: Vec<f64> = if m.duration > 0.0 {
+        (0..SAMPLES)
+            .map(|i| m.duration * (f64::from(i) + 0.5) / f64::from(SAMPLES))
+            .collect()
+    } else {
+        vec![0.0]
+    };
+    let samples = crate::engine::sample_gray(&source.path, &times, 3, 160)?
+        .into_iter()
+        .map(|(now, later)| {
+            (
+                now.rotated(m.rotation),
+                later.map(|l| l.rotated(m.rotation)),
+            )
+        })
+        .collect::<Vec<_>>();
+    Ok(crate::focus::interest(&samples))
+}
+
 impl Kino {
     /// Expands `t_` names, reading their definitions from the catalog.
     pub async fn expand_named(
@@ -164,11 +188,29 @@ impl Kino {
                 })?;
             layers.insert(key, self.source_of(&found)?);
         }
+        let base = self.source_of(asset)?;
+        let focus = if plan::wants_focus(&steps) {
+            let source = base.clone();
+            let found = tokio::task::spawn_blocking(move || focus_of(&source))
+                .await
+                .map_err(|e| ServiceError::Failed {
+                    kind: ErrorKind::Internal,
+                    message: e.to_string(),
+                })?
+                .map_err(|source| ServiceError::Media {
+                    what: "Finding the subject for g_auto failed".into(),
+                    source,
+                })?;
+            Some(found)
+        } else {
+            None
+        };
         let ctx = Context {
-            base: self.source_of(asset)?,
+            base,
             layers,
             font_dir: FONT_DIR.into(),
             max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
+            focus,
         };
         Ok(plan::build(&steps, format, &ctx)?)
     }

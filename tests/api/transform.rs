@@ -46,9 +46,20 @@ fn duration(probe: &Value) -> f64 {
 /// Decodes one frame at `at` seconds to 8-bit gray pixels (width × height).
 fn gray_frame(path: &Path, at: &str, w: usize, h: usize) -> Vec<u8> {
     let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-ss", at, "-i"])
+        .args(["-v", "error", "-i"])
         .arg(path)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        // Output seeking (decode and drop) also works on a single picture.
+        .args([
+            "-ss",
+            at,
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
         .output()
         .expect("ffmpeg");
     assert_eq!(out.stdout.len(), w * h, "one {w}x{h} gray frame");
@@ -276,21 +287,7 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
     );
     let (status, headers, second) = fetch(&app, &url, dir.path(), "2.mp4").await;
     assert_eq!(status, 200);
-    // The first reader got fragments as they were made; the cache keeps a classic MP4 with
-    // the index first, holding the same frames.
-    let boxes = |p: &Path| top_level_boxes(&std::fs::read(p).unwrap());
-    assert!(boxes(&first).contains(&"moof".to_string()), "{:?}", boxes(&first));
-    let stored = boxes(&second);
-    assert_eq!(stored[..2], ["ftyp", "moov"], "faststart: {stored:?}");
-    assert!(!stored.contains(&"moof".to_string()), "{stored:?}");
-    let frames = |p: &Path| {
-        let probe = ffprobe_frames(p);
-        (probe, duration(&ffprobe(p)))
-    };
-    let (live_frames, live_duration) = frames(&first);
-    let (stored_frames, stored_duration) = frames(&second);
-    assert_eq!(live_frames, stored_frames);
-    assert!((live_duration - stored_duration).abs() < 0.05);
+    assert_fragments_then_faststart(&first, &second);
     let (_, _, third) = fetch(&app, &url, dir.path(), "2b.mp4").await;
     assert_eq!(
         std::fs::read(&second).unwrap(),
@@ -362,6 +359,23 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
     assert_eq!(status, 200);
     assert_eq!(count_files(&blobs), 0, "outputs removed with the asset");
     assert!(app.staging_leftovers().is_empty());
+}
+
+/// The first reader got fragments as they were made; the cache keeps a classic MP4 with the
+/// index first, holding the same frames.
+fn assert_fragments_then_faststart(live: &Path, stored: &Path) {
+    let boxes = |p: &Path| top_level_boxes(&std::fs::read(p).unwrap());
+    assert!(
+        boxes(live).contains(&"moof".to_string()),
+        "{:?}",
+        boxes(live)
+    );
+    let kept = boxes(stored);
+    assert_eq!(kept[..2], ["ftyp", "moov"], "faststart: {kept:?}");
+    assert!(!kept.contains(&"moof".to_string()), "{kept:?}");
+    assert_eq!(ffprobe_frames(live), ffprobe_frames(stored));
+    let (a, b) = (duration(&ffprobe(live)), duration(&ffprobe(stored)));
+    assert!((a - b).abs() < 0.05, "{a} vs {b}");
 }
 
 /// The four-letter types of an MP4's top-level boxes, in order.
@@ -620,6 +634,7 @@ async fn the_worker_runs_a_serialized_plan() {
         layers: Default::default(),
         font_dir: kino::service::transform::FONT_DIR.into(),
         max_dimension: 8192,
+        focus: None,
     };
     let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
     let plan_file = dir.path().join("plan.json");
@@ -719,4 +734,75 @@ async fn a_full_transform_queue_answers_503_at_once() {
     assert!(!error_message(&body).is_empty(), "{body}");
     drop(busy);
     app.assert_alive().await;
+}
+
+/// A 640x360 grey clip whose only subject (a moving test pattern) sits on the right.
+fn subject_on_the_right(dir: &Path) -> PathBuf {
+    let path = dir.join("subject-right.mp4");
+    let p = path.to_string_lossy().into_owned();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=640x360:r=25:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x160:r=25:d=3",
+        "-filter_complex",
+        "[0][1]overlay=x=450:y=100",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        &p,
+    ]);
+    path
+}
+
+#[tokio::test]
+async fn g_auto_keeps_the_subject_in_a_fill_crop() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &subject_on_the_right(dir.path()), "subject").await;
+    let detail = |t: &str, name: &str| {
+        let url = format!("/{CLOUD}/video/upload/c_fill,{t},h_360,w_180/subject.mp4");
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        let name = name.to_string();
+        async move {
+            let (status, _, out) = fetch(app, &url, &dir, &name).await;
+            assert_eq!(status, 200);
+            let v = &streams(&ffprobe(&out), "video")[0];
+            assert_eq!(
+                (v["width"].as_u64(), v["height"].as_u64()),
+                (Some(180), Some(360))
+            );
+            let px = gray_frame(&out, "1.5", 180, 360);
+            region_stats(&px, 180, 0..180).1
+        }
+    };
+    let centre = detail("g_center", "centre.mp4").await;
+    let auto = detail("g_auto", "auto.mp4").await;
+    assert!(
+        centre < 3.0,
+        "the centre of the clip is plain grey: σ={centre}"
+    );
+    assert!(
+        auto > 30.0,
+        "g_auto moved the crop onto the pattern: σ={auto}"
+    );
+    // A still frame takes the same decision.
+    let (status, _, jpg) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/c_fill,g_auto,h_360,w_180/so_1/subject.jpg"),
+        dir.path(),
+        "auto.jpg",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let px = gray_frame(&jpg, "0", 180, 360);
+    assert!(region_stats(&px, 180, 0..180).1 > 30.0);
 }

@@ -1,0 +1,138 @@
+//! Small grayscale samples of a file's pictures, for the analyses in `focus`.
+//!
+//! For each requested time: seek to the keyframe before it, decode to the first frame at or
+//! after it, and (for motion) the frame `gap` frames later; both shrunk to at most
+//! `max_side` pixels a side as 8-bit grey. Rotation metadata is the caller's business.
+
+use ff::{codec, format, frame, media, software::scaling};
+use ffmpeg_next as ff;
+
+use super::EngineError;
+use crate::focus::Gray;
+
+/// A sampled frame and, when the file had one, the frame `gap` frames after it.
+pub type Sample = (Gray, Option<Gray>);
+
+/// Samples the best video stream of `path` at `times` (seconds).
+pub fn sample_gray(
+    path: &str,
+    times: &[f64],
+    gap: usize,
+    max_side: u32,
+) -> Result<Vec<Sample>, EngineError> {
+    let mut input = format::input(&path).map_err(EngineError::OpenInput)?;
+    let stream = input
+        .streams()
+        .best(media::Type::Video)
+        .ok_or(EngineError::MissingStream("video"))?;
+    let (index, tb) = (stream.index(), stream.time_base());
+    let ctx = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(EngineError::Decoder)?;
+    let mut decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
+    let mut samples = Vec::with_capacity(times.len());
+    for &t in times {
+        let ts = (t * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
+        if t > 0.0 && input.seek(ts, ..ts + 1).is_err() {
+            continue;
+        }
+        decoder.flush();
+        let from = (t * f64::from(tb.denominator()) / f64::from(tb.numerator().max(1))) as i64;
+        let frames = decode_after(&mut input, &mut decoder, index, from, gap)?;
+        let mut grays = frames.iter().map(|f| to_gray(f, max_side));
+        if let Some(first) = grays.next().transpose()? {
+            let later = grays.next_back().transpose()?;
+            samples.push((first, later));
+        }
+    }
+    if samples.is_empty() {
+        return Err(EngineError::Undecodable("video"));
+    }
+    Ok(samples)
+}
+
+/// The first decoded frame with a timestamp at or after `from`, then the one `gap` later.
+fn decode_after(
+    input: &mut format::context::Input,
+    decoder: &mut ff::decoder::Video,
+    index: usize,
+    from: i64,
+    gap: usize,
+) -> Result<Vec<frame::Video>, EngineError> {
+    let mut kept = Vec::new();
+    let mut since = 0;
+    let mut take = |f: frame::Video, kept: &mut Vec<frame::Video>| {
+        if kept.is_empty() {
+            if f.timestamp().unwrap_or(i64::MAX) >= from {
+                kept.push(f);
+            }
+        } else {
+            since += 1;
+            if since == gap {
+                kept.push(f);
+            }
+        }
+        kept.len() == 2 || (gap == 0 && kept.len() == 1)
+    };
+    loop {
+        let mut packet = ff::Packet::empty();
+        let end = match packet.read(input) {
+            Ok(()) if packet.stream() != index => continue,
+            Ok(()) => {
+                // An undecodable packet is skipped, as the CLI does.
+                let _ = decoder.send_packet(&packet);
+                false
+            }
+            Err(ff::Error::Eof) => {
+                let _ = decoder.send_eof();
+                true
+            }
+            Err(e) => return Err(EngineError::Corrupt(e)),
+        };
+        let mut f = frame::Video::empty();
+        while decoder.receive_frame(&mut f).is_ok() {
+            if take(std::mem::replace(&mut f, frame::Video::empty()), &mut kept) {
+                return Ok(kept);
+            }
+        }
+        if end {
+            return Ok(kept);
+        }
+    }
+}
+
+/// Shrinks a frame to grey with at most `max_side` pixels a side.
+fn to_gray(f: &frame::Video, max_side: u32) -> Result<Gray, EngineError> {
+    let (w, h) = (f.width().max(1), f.height().max(1));
+    let k = f64::from(max_side) / f64::from(w.max(h));
+    let (tw, th) = if k < 1.0 {
+        (
+            ((f64::from(w) * k).round() as u32).max(1),
+            ((f64::from(h) * k).round() as u32).max(1),
+        )
+    } else {
+        (w, h)
+    };
+    let mut scaler = scaling::Context::get(
+        f.format(),
+        w,
+        h,
+        ff::format::Pixel::GRAY8,
+        tw,
+        th,
+        scaling::Flags::AREA,
+    )
+    .map_err(|e| EngineError::Filter("the sample scaler".into(), e))?;
+    let mut out = frame::Video::empty();
+    scaler
+        .run(f, &mut out)
+        .map_err(|e| EngineError::Filter("the sample scaler".into(), e))?;
+    let stride = out.stride(0);
+    let data = out.data(0);
+    let (tw, th) = (tw as usize, th as usize);
+    let mut pixels = Vec::with_capacity(tw * th);
+    for row in 0..th {
+        let start = row * stride;
+        pixels.extend_from_slice(data.get(start..start + tw).unwrap_or_default());
+    }
+    Gray::new(tw, th, pixels).ok_or(EngineError::Undecodable("video"))
+}

@@ -1,0 +1,171 @@
+//! Where the interesting part of a picture is, for `g_auto`: pixels in, a coarse interest map
+//! out, and the crop window that keeps the most of it.
+//!
+//! Pure arithmetic on small grayscale frames (the engine decodes and shrinks them): no libav,
+//! no I/O, so the heuristics are table-tested on synthetic pictures. The planner only sees the
+//! [`Map`], never pixels.
+
+mod saliency;
+
+pub use saliency::interest;
+
+use serde::{Deserialize, Serialize};
+
+/// An 8-bit grayscale picture, rows packed without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gray {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl Gray {
+    pub fn new(width: usize, height: usize, pixels: Vec<u8>) -> Option<Gray> {
+        (width > 0 && height > 0 && pixels.len() == width * height).then_some(Gray {
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    fn at(&self, x: usize, y: usize) -> u8 {
+        self.pixels[y * self.width + x]
+    }
+
+    /// The picture as a player shows it when the stream says to rotate it clockwise.
+    #[must_use]
+    pub fn rotated(&self, degrees: i32) -> Gray {
+        let (w, h) = (self.width, self.height);
+        match degrees.rem_euclid(360) {
+            90 => Gray {
+                width: h,
+                height: w,
+                pixels: (0..w)
+                    .flat_map(|y| (0..h).map(move |x| (x, y)))
+                    .map(|(x, y)| self.at(y, h - 1 - x))
+                    .collect(),
+            },
+            180 => Gray {
+                width: w,
+                height: h,
+                pixels: self.pixels.iter().rev().copied().collect(),
+            },
+            270 => Gray {
+                width: h,
+                height: w,
+                pixels: (0..w)
+                    .flat_map(|y| (0..h).map(move |x| (x, y)))
+                    .map(|(x, y)| self.at(w - 1 - y, x))
+                    .collect(),
+            },
+            _ => self.clone(),
+        }
+    }
+}
+
+/// How interesting each cell of a `cols`×`rows` grid over the picture is (non-negative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Map {
+    pub cols: usize,
+    pub rows: usize,
+    pub weights: Vec<f32>,
+}
+
+impl Map {
+    /// The centre (fractions of width and height) of the window of `w`×`h` (fractions) that
+    /// holds the most interest; ties go to the window nearest the middle.
+    pub fn best_window(&self, w: f64, h: f64) -> (f64, f64) {
+        let (cols, rows) = (self.cols.max(1), self.rows.max(1));
+        if self.weights.len() != cols * rows {
+            return (0.5, 0.5);
+        }
+        let span = |f: f64, n: usize| ((f * n as f64).round() as usize).clamp(1, n);
+        let (ww, wh) = (span(w, cols), span(h, rows));
+        let table = SummedArea::new(&self.weights, cols, rows);
+        let mut best = (f64::MIN, 0.5, 0.5);
+        for top in 0..=rows - wh {
+            for left in 0..=cols - ww {
+                let cx = (left as f64 + ww as f64 / 2.0) / cols as f64;
+                let cy = (top as f64 + wh as f64 / 2.0) / rows as f64;
+                // A gentle pull to the middle breaks ties and decides flat (or empty) maps.
+                let pull = 1.0 - 0.02 * ((cx - 0.5).abs() + (cy - 0.5).abs());
+                let floor = 1e-3 * (ww * wh) as f64;
+                let score = (table.sum(left, top, ww, wh) + floor) * pull;
+                if score > best.0 + 1e-9 {
+                    best = (score, cx, cy);
+                }
+            }
+        }
+        (best.1, best.2)
+    }
+}
+
+/// Sums of rectangles of a grid in constant time.
+struct SummedArea {
+    cols: usize,
+    sums: Vec<f64>,
+}
+
+impl SummedArea {
+    fn new(weights: &[f32], cols: usize, rows: usize) -> SummedArea {
+        let stride = cols + 1;
+        let mut sums = vec![0.0; stride * (rows + 1)];
+        for y in 0..rows {
+            for x in 0..cols {
+                sums[(y + 1) * stride + x + 1] = f64::from(weights[y * cols + x])
+                    + sums[y * stride + x + 1]
+                    + sums[(y + 1) * stride + x]
+                    - sums[y * stride + x];
+            }
+        }
+        SummedArea { cols, sums }
+    }
+
+    fn sum(&self, left: usize, top: usize, w: usize, h: usize) -> f64 {
+        let s = self.cols + 1;
+        let at = |x: usize, y: usize| self.sums[y * s + x];
+        at(left + w, top + h) - at(left, top + h) - at(left + w, top) + at(left, top)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_moves_pixels_as_a_player_would() {
+        // 3x2: a b c / d e f
+        let g = Gray::new(3, 2, vec![1, 2, 3, 4, 5, 6]).unwrap();
+        let r = g.rotated(90);
+        assert_eq!((r.width, r.height), (2, 3));
+        assert_eq!(r.pixels, vec![4, 1, 5, 2, 6, 3]);
+        let r = g.rotated(270);
+        assert_eq!(r.pixels, vec![3, 6, 2, 5, 1, 4]);
+        assert_eq!(g.rotated(180).pixels, vec![6, 5, 4, 3, 2, 1]);
+        assert_eq!(g.rotated(0), g);
+    }
+
+    #[test]
+    fn the_best_window_covers_the_interest() {
+        let mut weights = vec![0.0; 10 * 4];
+        weights[8] = 1.0; // column 8, row 0
+        weights[18] = 1.0; // column 8, row 1
+        let map = Map {
+            cols: 10,
+            rows: 4,
+            weights,
+        };
+        let (cx, cy) = map.best_window(0.3, 1.0);
+        assert!((0.75..=0.9).contains(&cx), "{cx}");
+        assert!((cy - 0.5).abs() < 1e-9);
+        // A flat map keeps the middle.
+        let flat = Map {
+            cols: 10,
+            rows: 4,
+            weights: vec![1.0; 40],
+        };
+        assert_eq!(flat.best_window(0.4, 0.5), (0.5, 0.5));
+        // A window bigger than the picture is the whole picture.
+        assert_eq!(flat.best_window(2.0, 2.0), (0.5, 0.5));
+    }
+}

@@ -136,9 +136,4 @@ impl Catalog {
             .map_err(CatalogError::query("commit purge"))?;
         Ok(keys)
     }
-
-    /// The asset a derived id belongs to (for `DELETE /derived_resources`).
-    pub async fn derived_asset(&self, id: &str) -> Result<Option<String>, CatalogError> {
-        Ok(self.find_derived(id).await?.map(|d| d.asset_id))
-    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Kino, ServiceError};
 use crate::catalog::{Asset, Direction, ListQuery};
-use crate::url::{DeliveryType, ResourceType, validate_public_id};
+use crate::url::{DeliveryType, Eager, ResourceType, validate_public_id};
 
 /// A tag command of the Upload API's `tags` method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +43,21 @@ pub enum Selection {
     All,
 }
 
-/// Result of a bulk delete: each public id with `deleted` or `not_found`.
+/// What a bulk delete removes of each selected asset.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteScope {
+    /// Only derived files go; the originals stay (`keep_original`).
+    pub keep_original: bool,
+    /// Only the derived files of these transformations (eager syntax), when given.
+    pub transformations: Option<Vec<Eager>>,
+}
+
+/// Result of a bulk delete: each public id with `deleted` or `not_found`, and how many
+/// originals and derived files went.
 #[derive(Debug, Clone, Default)]
 pub struct Deleted {
     pub outcome: BTreeMap<String, &'static str>,
+    pub counts: BTreeMap<String, (u32, u32)>,
     /// More matched than one call deletes; call again.
     pub partial: bool,
 }
@@ -213,13 +224,15 @@ impl Kino {
         }
     }
 
-    /// Deletes the selected assets of one resource type (and delivery type, unless by tag).
+    /// Deletes the selected assets of one resource type (and delivery type, unless by tag),
+    /// or only their derived files.
     pub async fn delete_selection(
         &self,
         cloud: &str,
         rt: ResourceType,
         dt: Option<DeliveryType>,
         selection: Selection,
+        scope: &DeleteScope,
     ) -> Result<Deleted, ServiceError> {
         let mut result = Deleted::default();
         let mut query = ListQuery {
@@ -232,13 +245,18 @@ impl Kino {
         };
         match &selection {
             Selection::PublicIds(ids) => {
+                let dt = dt.unwrap_or(DeliveryType::Upload);
                 for id in ids {
-                    let found = self
-                        .destroy(cloud, rt, dt.unwrap_or(DeliveryType::Upload), id)
-                        .await?;
-                    result
-                        .outcome
-                        .insert(id.clone(), if found { "deleted" } else { "not_found" });
+                    let found = self.catalog.find_asset(cloud, rt, dt, id).await?;
+                    let status = match found {
+                        Some(asset) => {
+                            let counts = self.delete_parts(&asset, scope).await?;
+                            result.counts.insert(id.clone(), counts);
+                            "deleted"
+                        }
+                        None => "not_found",
+                    };
+                    result.outcome.insert(id.clone(), status);
                 }
                 return Ok(result);
             }
@@ -246,14 +264,79 @@ impl Kino {
             Selection::Tag(t) => query.tag = Some(t.clone()),
             Selection::All => {}
         }
-        let page = self.catalog.list_assets(&query).await?;
-        result.partial = page.next_row.is_some();
-        for asset in page.items {
-            self.catalog.delete_asset(&asset).await?;
-            self.discard_blob(&asset.blob_key).await;
-            self.purge_derived(&asset.asset_id, None).await?;
-            result.outcome.insert(asset.public_id.clone(), "deleted");
+        loop {
+            let page = self.catalog.list_assets(&query).await?;
+            for asset in &page.items {
+                let counts = self.delete_parts(asset, scope).await?;
+                result.counts.insert(asset.public_id.clone(), counts);
+                result.outcome.insert(asset.public_id.clone(), "deleted");
+            }
+            match page.next_row {
+                // Kept originals stay listed, so page on; deleted ones make room for the
+                // next call (`partial`), as Cloudinary's batches do.
+                Some(row) if scope.keep_original => query.after_row = Some(row),
+                Some(_) => {
+                    result.partial = true;
+                    return Ok(result);
+                }
+                None => return Ok(result),
+            }
         }
-        Ok(result)
+    }
+
+    /// Deletes an asset and its derived files, or only (some of) the derived files; returns
+    /// (originals, derived files) removed.
+    async fn delete_parts(
+        &self,
+        asset: &Asset,
+        scope: &DeleteScope,
+    ) -> Result<(u32, u32), ServiceError> {
+        if !scope.keep_original {
+            self.catalog.delete_asset(asset).await?;
+            self.discard_blob(&asset.blob_key).await;
+            let derived = self.purge_derived(&asset.asset_id, None).await?;
+            return Ok((1, u32::try_from(derived).unwrap_or(u32::MAX)));
+        }
+        let ids = match &scope.transformations {
+            None => None,
+            Some(wanted) => {
+                let rows = self.catalog.list_derived(&asset.asset_id).await?;
+                let ids: Vec<String> = rows
+                    .into_iter()
+                    .filter(|d| {
+                        wanted.iter().any(|e| {
+                            e.transformation.to_string() == d.transformation
+                                && e.format.as_ref().is_none_or(|f| *f == d.format)
+                        })
+                    })
+                    .map(|d| d.id)
+                    .collect();
+                Some(ids)
+            }
+        };
+        let derived = self.purge_derived(&asset.asset_id, ids.as_deref()).await?;
+        Ok((0, u32::try_from(derived).unwrap_or(u32::MAX)))
+    }
+
+    /// Deletes derived files by id (`DELETE /derived_resources`): each `deleted` or `not_found`.
+    pub async fn delete_derived_ids(
+        &self,
+        cloud: &str,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, &'static str>, ServiceError> {
+        let mut outcome = BTreeMap::new();
+        for id in ids {
+            let found = self.catalog.find_derived(id).await?;
+            let status = match found.filter(|d| d.cloud == cloud) {
+                Some(d) => {
+                    self.purge_derived(&d.asset_id, Some(std::slice::from_ref(id)))
+                        .await?;
+                    "deleted"
+                }
+                None => "not_found",
+            };
+            outcome.insert(id.clone(), status);
+        }
+        Ok(outcome)
     }
 }

@@ -5,12 +5,14 @@
 //! no libav — table tests pin the grammar down.
 
 mod delivery;
+mod eager;
 mod layers;
 mod public_id;
 mod transformation;
 pub mod values;
 
 pub use delivery::{DeliveryPath, parse_delivery_path};
+pub use eager::{Eager, parse_eager, split_format};
 pub use layers::{Layer, Step, steps};
 pub use public_id::{PublicIdError, validate_public_id};
 pub use transformation::{

@@ -11,8 +11,8 @@ use crate::api::json::{details, list_item};
 use crate::catalog::{Direction, ListQuery};
 use crate::params::{Params, parse_context};
 use crate::service::Kino;
-use crate::service::resources::{Selection, TagCommand};
-use crate::url::{DeliveryType, ResourceType};
+use crate::service::resources::{DeleteScope, Selection, TagCommand};
+use crate::url::{DeliveryType, ResourceType, parse_eager};
 
 pub(super) fn routes() -> Router<Kino> {
     Router::new()
@@ -34,6 +34,10 @@ pub(super) fn routes() -> Router<Kino> {
             get(show).post(update),
         )
         .route("/v1_1/{cloud}/tags/{rt}", get(list_tags))
+        .route(
+            "/v1_1/{cloud}/derived_resources",
+            axum::routing::delete(delete_derived),
+        )
 }
 
 fn resource_type(raw: &str) -> Result<ResourceType, ApiError> {
@@ -196,14 +200,27 @@ async fn delete(
     rt: ResourceType,
     dt: Option<DeliveryType>,
     selection: Selection,
+    params: &Params,
 ) -> Result<Json<Value>, ApiError> {
-    let result = kino.delete_selection(cloud, rt, dt, selection).await?;
+    let scope = DeleteScope {
+        keep_original: params.bool("keep_original")?.unwrap_or(false),
+        transformations: params
+            .get("transformations")
+            .map(parse_eager)
+            .transpose()
+            .map_err(|e| ApiError::bad_input(e.to_string()))?,
+    };
+    let result = kino
+        .delete_selection(cloud, rt, dt, selection, &scope)
+        .await?;
     let counts: serde_json::Map<String, Value> = result
-        .outcome
+        .counts
         .iter()
-        .map(|(id, status)| {
-            let n = i32::from(*status == "deleted");
-            (id.clone(), json!({"original": n, "derived": 0}))
+        .map(|(id, (original, derived))| {
+            (
+                id.clone(),
+                json!({"original": original, "derived": derived}),
+            )
         })
         .collect();
     Ok(Json(json!({
@@ -246,6 +263,7 @@ async fn delete_by_rt(
         resource_type(&rt)?,
         Some(dt),
         selection(&params)?,
+        &params,
     )
     .await
 }
@@ -262,6 +280,7 @@ async fn delete_by_type(
         resource_type(&rt)?,
         Some(delivery_type(&dt)?),
         selection(&params)?,
+        &params,
     )
     .await
 }
@@ -271,15 +290,33 @@ async fn delete_by_tag(
     Path((cloud, rt, tag)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    authorized(&kino, &cloud, request).await?;
+    let params = authorized(&kino, &cloud, request).await?;
     delete(
         &kino,
         &cloud,
         resource_type(&rt)?,
         None,
         Selection::Tag(tag),
+        &params,
     )
     .await
+}
+
+/// `DELETE /derived_resources`: derived files by id.
+async fn delete_derived(
+    State(kino): State<Kino>,
+    Path(cloud): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let params = authorized(&kino, &cloud, request).await?;
+    let ids = params.values("derived_resource_ids");
+    if ids.is_empty() {
+        return Err(ApiError::bad_input(
+            "Missing required parameter - derived_resource_ids",
+        ));
+    }
+    let outcome = kino.delete_derived_ids(&cloud, &ids).await?;
+    Ok(Json(json!({ "deleted": outcome })))
 }
 
 async fn list_tags(

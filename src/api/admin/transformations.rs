@@ -283,11 +283,7 @@ fn check_definition(name: &str, text: &str) -> Result<(), String> {
         ));
     }
     // A trailing `/<ext>` (as in eager strings) names a format, not a component.
-    let text = text.trim();
-    let text = match text.rsplit_once('/') {
-        Some((head, ext)) if !ext.contains('_') && !ext.is_empty() => head,
-        _ => text,
-    };
+    let (text, _) = crate::url::split_format(text.trim());
     let parsed = crate::url::Transformation::parse_str(text)
         .map_err(|e| format!("Invalid definition for transformation {name}: {e}"))?;
     let refers_to_itself = parsed.named_references().iter().any(|n| n == name);

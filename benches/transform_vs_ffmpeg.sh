@@ -51,7 +51,7 @@ TS="$(date +%s)"
 SIG="$(printf 'public_id=long&timestamp=%s%s' "$TS" "$SECRET" | sha1sum | cut -d' ' -f1)"
 curl -sS -o /dev/null -F "file=@$WORK/long1080.mp4" -F public_id=long -F "timestamp=$TS" \
   -F "api_key=$KEY" -F "signature=$SIG" "$BASE/v1_1/bench/video/upload"
-for tx in "c_scale,w_640" "c_fill,w_480,h_480/e_volume:-50" "so_300,du_5,w_1280"; do
+for tx in "c_scale,w_640" "c_fill,w_480,h_480/e_volume:-50" "so_300,du_5,w_1280" "c_fill,g_auto,w_480,h_480"; do
   # The client hangs up after 3 s, which also cancels the transform (a full one takes minutes).
   curl -sS -o "$WORK/part.mp4" --max-time 3 -w "$tx: HTTP %{http_code}, first byte after %{time_starttransfer}s, %{size_download} bytes in 3 s\n" \
     "$BASE/bench/video/upload/$tx/long.mp4" 2>/dev/null || true

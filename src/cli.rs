@@ -208,7 +208,7 @@ pub fn worker(args: &WorkerArgs) -> Result<(), String> {
 /// Prints the plan for a local file (JSON), or the `ffmpeg` arguments doing the same work.
 pub fn plan(args: &PlanArgs) -> Result<(), String> {
     crate::engine::init().map_err(|e| e.to_string())?;
-    let info = crate::engine::probe(&args.input, None).map_err(|e| e.to_string())?;
+    let info = crate::engine::probe(&args.input, None, u64::MAX).map_err(|e| e.to_string())?;
     let t =
         crate::url::Transformation::parse_str(&args.transformation).map_err(|e| e.to_string())?;
     let steps = crate::url::steps(&t).map_err(|e| e.to_string())?;

@@ -42,6 +42,8 @@ pub struct Limits {
     pub max_form_bytes: u64,
     /// Largest width or height a transformation may produce, in pixels.
     pub max_output_dimension: u64,
+    /// Most pixels (width × height) an uploaded picture or video frame may have.
+    pub max_image_pixels: u64,
     /// Transformations running at once (0: one per core).
     pub transform_workers: u64,
     /// Transformations waiting for a worker before new ones get 503.
@@ -71,6 +73,7 @@ impl Default for Limits {
             remote_timeout_secs: 60,
             max_form_bytes: 80 * MIB,
             max_output_dimension: 8192,
+            max_image_pixels: 100_000_000,
             transform_workers: 0,
             transform_queue: 16,
         }
@@ -91,6 +94,7 @@ const ENV_KEYS: &[&str] = &[
     "limits.remote_timeout_secs",
     "limits.max_form_bytes",
     "limits.max_output_dimension",
+    "limits.max_image_pixels",
     "limits.transform_workers",
     "limits.transform_queue",
 ];
@@ -158,6 +162,7 @@ impl Config {
             ("limits.remote_timeout_secs", l.remote_timeout_secs),
             ("limits.max_form_bytes", l.max_form_bytes),
             ("limits.max_output_dimension", l.max_output_dimension),
+            ("limits.max_image_pixels", l.max_image_pixels),
             ("limits.transform_queue", l.transform_queue),
         ] {
             if value == 0 {

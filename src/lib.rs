@@ -31,6 +31,7 @@ pub mod derived;
 #[allow(unsafe_code)]
 pub mod engine;
 pub mod error;
+pub mod exif;
 pub mod focus;
 pub mod params;
 pub mod plan;

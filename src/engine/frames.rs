@@ -1,7 +1,8 @@
 //! Small grayscale samples of a file's pictures, for the analyses in `focus`.
 //!
-//! For each requested time: seek to the keyframe before it, decode to the first frame at or
-//! after it, and (for motion) the frame `gap` frames later; both shrunk to at most
+//! For each requested time: seek to the keyframe before it and take that keyframe (decoding
+//! on to the exact time would cost up to a whole GOP per sample; analyses do not need the
+//! exact frame), and (for motion) the frame `gap` frames later; both shrunk to at most
 //! `max_side` pixels a side as 8-bit grey. Rotation metadata is the caller's business.
 
 use ff::{codec, format, frame, media, software::scaling};
@@ -25,7 +26,7 @@ pub fn sample_gray(
         .streams()
         .best(media::Type::Video)
         .ok_or(EngineError::MissingStream("video"))?;
-    let (index, tb) = (stream.index(), stream.time_base());
+    let index = stream.index();
     let ctx = codec::context::Context::from_parameters(stream.parameters())
         .map_err(EngineError::Decoder)?;
     let mut decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
@@ -36,8 +37,7 @@ pub fn sample_gray(
             continue;
         }
         decoder.flush();
-        let from = (t * f64::from(tb.denominator()) / f64::from(tb.numerator().max(1))) as i64;
-        let frames = decode_after(&mut input, &mut decoder, index, from, gap)?;
+        let frames = decode_after(&mut input, &mut decoder, index, gap)?;
         let mut grays = frames.iter().map(|f| to_gray(f, max_side));
         if let Some(first) = grays.next().transpose()? {
             let later = grays.next_back().transpose()?;
@@ -50,21 +50,18 @@ pub fn sample_gray(
     Ok(samples)
 }
 
-/// The first decoded frame with a timestamp at or after `from`, then the one `gap` later.
+/// The first decoded frame, then the one `gap` later.
 fn decode_after(
     input: &mut format::context::Input,
     decoder: &mut ff::decoder::Video,
     index: usize,
-    from: i64,
     gap: usize,
 ) -> Result<Vec<frame::Video>, EngineError> {
     let mut kept = Vec::new();
     let mut since = 0;
     let mut take = |f: frame::Video, kept: &mut Vec<frame::Video>| {
         if kept.is_empty() {
-            if f.timestamp().unwrap_or(i64::MAX) >= from {
-                kept.push(f);
-            }
+            kept.push(f);
         } else {
             since += 1;
             if since == gap {

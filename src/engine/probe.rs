@@ -38,6 +38,12 @@ pub struct MediaInfo {
     pub nb_frames: Option<i64>,
     /// Clockwise degrees a player rotates the picture by.
     pub rotation: i32,
+    /// An image's EXIF orientation (1–8) when it has one; width and height are upright.
+    #[serde(default)]
+    pub orientation: Option<u8>,
+    /// The pixels carry transparency (an alpha channel or a palette that may).
+    #[serde(default)]
+    pub alpha: bool,
     /// Frames of an image (1, or more for animations).
     pub pages: u32,
     pub video: Option<VideoTrack>,
@@ -70,8 +76,13 @@ fn is_image_container(name: &str) -> bool {
 }
 
 /// Probes `path`. `ext_hint` is the uploaded file's extension, used to pick between the
-/// names of one container family (`mov` vs `mp4`, `mkv` vs `webm`).
-pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineError> {
+/// names of one container family (`mov` vs `mp4`, `mkv` vs `webm`). Pictures of more than
+/// `max_pixels` are refused before anything is decoded (decompression bombs).
+pub fn probe(
+    path: &Path,
+    ext_hint: Option<&str>,
+    max_pixels: u64,
+) -> Result<MediaInfo, EngineError> {
     let mut input = ff::format::input(&path).map_err(EngineError::OpenInput)?;
     let container = input.format().name().to_string();
     let video_index = input
@@ -97,13 +108,28 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         .and_then(|i| input.stream(i))
         .map(|s| geometry_of(&s))
         .unwrap_or_default();
-    let (width, height, rotation, frame_rate, stream_frames) = (
+    let (mut width, mut height, rotation, frame_rate, stream_frames) = (
         geometry.width,
         geometry.height,
         geometry.rotation,
         geometry.frame_rate,
         geometry.frames,
     );
+    let pixels = u64::from(width.unwrap_or(0)) * u64::from(height.unwrap_or(0));
+    if pixels > max_pixels {
+        return Err(EngineError::TooManyPixels {
+            width: width.unwrap_or(0),
+            height: height.unwrap_or(0),
+            max: max_pixels,
+        });
+    }
+    let orientation = (kind == MediaKind::Image)
+        .then(|| exif_orientation(path))
+        .flatten();
+    if orientation.is_some_and(crate::plan::orientation::swaps_axes) {
+        (width, height) = (height, width);
+    }
+    let alpha = video.as_ref().is_some_and(|v| has_alpha(&v.pix_format));
 
     let scan = scan_packets(&mut input, video_index)?;
     let duration = match input.duration() {
@@ -121,6 +147,8 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
     };
     let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
     let (duration, frame_rate, nb_frames, bit_rate) = match kind {
+        // An animation keeps its timing (for the planner; responses show only `pages`).
+        MediaKind::Image if frames > 1 => (duration, frame_rate, Some(frames), None),
         MediaKind::Image => (None, None, None, None),
         _ => (
             duration,
@@ -140,6 +168,8 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         frame_rate,
         nb_frames,
         rotation,
+        orientation,
+        alpha,
         pages: if kind == MediaKind::Image {
             frames.max(1) as u32
         } else {
@@ -152,6 +182,29 @@ pub fn probe(path: &Path, ext_hint: Option<&str>) -> Result<MediaInfo, EngineErr
         },
         audio,
     })
+}
+
+/// The EXIF orientation in the first 256 KiB of a still image's file.
+fn exif_orientation(path: &Path) -> Option<u8> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256 * 1024);
+    std::fs::File::open(path)
+        .ok()?
+        .take(256 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    crate::exif::orientation(&head).filter(|o| *o != 1)
+}
+
+/// Whether a pixel format (by libav name) can carry transparency.
+fn has_alpha(pix_format: &str) -> bool {
+    pix_format.starts_with("yuva")
+        || pix_format.starts_with("ya")
+        || pix_format.starts_with("gbrap")
+        || pix_format == "pal8"
+        || ["rgba", "bgra", "argb", "abgr"]
+            .iter()
+            .any(|a| pix_format.starts_with(a))
 }
 
 /// Display size, rotation, rate and announced frame count of the video stream.

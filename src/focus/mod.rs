@@ -32,33 +32,33 @@ impl Gray {
         self.pixels[y * self.width + x]
     }
 
-    /// The picture as a player shows it when the stream says to rotate it clockwise.
+    /// The picture as shown upright, given its EXIF-numbered orientation (1 = as stored;
+    /// 6 = turn 90° clockwise; 2, 4, 5, 7 mirror).
     #[must_use]
-    pub fn rotated(&self, degrees: i32) -> Gray {
+    pub fn upright(&self, orientation: u8) -> Gray {
         let (w, h) = (self.width, self.height);
-        match degrees.rem_euclid(360) {
-            90 => Gray {
-                width: h,
-                height: w,
-                pixels: (0..w)
-                    .flat_map(|y| (0..h).map(move |x| (x, y)))
-                    .map(|(x, y)| self.at(y, h - 1 - x))
-                    .collect(),
-            },
-            180 => Gray {
-                width: w,
-                height: h,
-                pixels: self.pixels.iter().rev().copied().collect(),
-            },
-            270 => Gray {
-                width: h,
-                height: w,
-                pixels: (0..w)
-                    .flat_map(|y| (0..h).map(move |x| (x, y)))
-                    .map(|(x, y)| self.at(w - 1 - y, x))
-                    .collect(),
-            },
-            _ => self.clone(),
+        let swaps = (5..=8).contains(&orientation);
+        let (ow, oh) = if swaps { (h, w) } else { (w, h) };
+        let source = |x: usize, y: usize| match orientation {
+            2 => (w - 1 - x, y),
+            3 => (w - 1 - x, h - 1 - y),
+            4 => (x, h - 1 - y),
+            5 => (y, x),
+            6 => (y, h - 1 - x),
+            7 => (w - 1 - y, h - 1 - x),
+            8 => (w - 1 - y, x),
+            _ => (x, y),
+        };
+        Gray {
+            width: ow,
+            height: oh,
+            pixels: (0..oh)
+                .flat_map(|y| (0..ow).map(move |x| (x, y)))
+                .map(|(x, y)| {
+                    let (sx, sy) = source(x, y);
+                    self.at(sx, sy)
+                })
+                .collect(),
         }
     }
 }
@@ -133,16 +133,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rotation_moves_pixels_as_a_player_would() {
-        // 3x2: a b c / d e f
+    fn orientation_moves_pixels_as_a_viewer_would() {
+        // 3x2: 1 2 3 / 4 5 6
         let g = Gray::new(3, 2, vec![1, 2, 3, 4, 5, 6]).unwrap();
-        let r = g.rotated(90);
+        let r = g.upright(6);
         assert_eq!((r.width, r.height), (2, 3));
         assert_eq!(r.pixels, vec![4, 1, 5, 2, 6, 3]);
-        let r = g.rotated(270);
-        assert_eq!(r.pixels, vec![3, 6, 2, 5, 1, 4]);
-        assert_eq!(g.rotated(180).pixels, vec![6, 5, 4, 3, 2, 1]);
-        assert_eq!(g.rotated(0), g);
+        assert_eq!(g.upright(8).pixels, vec![3, 6, 2, 5, 1, 4]);
+        assert_eq!(g.upright(3).pixels, vec![6, 5, 4, 3, 2, 1]);
+        assert_eq!(g.upright(2).pixels, vec![3, 2, 1, 6, 5, 4]);
+        assert_eq!(g.upright(4).pixels, vec![4, 5, 6, 1, 2, 3]);
+        assert_eq!(g.upright(5).pixels, vec![1, 4, 2, 5, 3, 6]);
+        assert_eq!(g.upright(7).pixels, vec![6, 3, 5, 2, 4, 1]);
+        assert_eq!(g.upright(1), g);
     }
 
     #[test]

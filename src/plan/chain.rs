@@ -4,7 +4,7 @@
 
 use super::geometry::{self, Request};
 use super::output::{self, OutputKind, Settings};
-use super::{Context, Input, Plan, PlanError, Source};
+use super::{Context, Input, Plan, PlanError, Source, orientation};
 use crate::url::values::{
     Angle, Background, Color, Flag, Fps, Gravity, Offset, Radius, Sampling, Size, Time,
 };
@@ -169,11 +169,8 @@ impl<'a> Builder<'a> {
         });
         let mut video = m.has_video.then(|| Track::new(format!("{i}:v"), false));
         if let Some(v) = video.as_mut() {
-            match m.rotation.rem_euclid(360) {
-                90 => v.push("transpose=clock"),
-                180 => v.push("hflip,vflip"),
-                270 => v.push("transpose=cclock"),
-                _ => {}
+            if let Some(upright) = orientation::filters(m.orientation) {
+                v.push(upright);
             }
         }
         Stream {

@@ -11,6 +11,7 @@ mod chain;
 mod effects;
 pub mod geometry;
 mod layers;
+pub mod orientation;
 pub mod output;
 
 use std::collections::HashMap;
@@ -33,8 +34,9 @@ pub struct Media {
     pub has_video: bool,
     pub has_audio: bool,
     pub sample_rate: u32,
-    /// Clockwise degrees the player must rotate the decoded picture by (0, 90, 180, 270).
-    pub rotation: i32,
+    /// How the decoded picture is turned upright, EXIF-numbered (1 = as decoded; see
+    /// [`orientation`]). Width and height above are the upright ones.
+    pub orientation: u8,
 }
 
 /// An input file and its media.

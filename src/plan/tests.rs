@@ -14,7 +14,7 @@ fn media(w: u32, h: u32, duration: f64, audio: bool) -> Media {
         has_video: true,
         has_audio: audio,
         sample_rate: 44_100,
-        rotation: 0,
+        orientation: 1,
     }
 }
 
@@ -219,7 +219,7 @@ fn layers() {
 #[test]
 fn geometry_and_rotation() {
     let mut rotated = media(720, 1280, 4.0, false);
-    rotated.rotation = 90;
+    rotated.orientation = 6;
     assert_eq!(
         graph("c_fill,w_100,h_100", "mp4", rotated),
         "[0:v]transpose=clock,setpts=PTS-STARTPTS,scale=100:178,crop=100:100:0:39,setsar=1,format=yuv420p[v1];[v1]null[vout]"

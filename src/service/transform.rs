@@ -49,7 +49,9 @@ pub fn media_of(info: &MediaInfo) -> Media {
             .audio
             .as_ref()
             .map_or(44_100, |a| a.frequency.max(1) as u32),
-        rotation: info.rotation,
+        orientation: info
+            .orientation
+            .unwrap_or_else(|| plan::orientation::from_rotation(info.rotation)),
     }
 }
 
@@ -69,8 +71,8 @@ pub fn focus_of(source: &Source) -> Result<crate::focus::Map, crate::engine::Eng
         .into_iter()
         .map(|(now, later)| {
             (
-                now.rotated(m.rotation),
-                later.map(|l| l.rotated(m.rotation)),
+                now.upright(m.orientation),
+                later.map(|l| l.upright(m.orientation)),
             )
         })
         .collect::<Vec<_>>();

@@ -182,12 +182,14 @@ impl Kino {
         }
         let path = file.path().to_path_buf();
         let hint = ext_hint.map(str::to_string);
-        let probed = tokio::task::spawn_blocking(move || engine::probe(&path, hint.as_deref()))
-            .await
-            .map_err(|e| ServiceError::Media {
-                what: "Probing the upload".into(),
-                source: engine::EngineError::Task(e.to_string()),
-            })?;
+        let max_pixels = self.limits.max_image_pixels;
+        let probed =
+            tokio::task::spawn_blocking(move || engine::probe(&path, hint.as_deref(), max_pixels))
+                .await
+                .map_err(|e| ServiceError::Media {
+                    what: "Probing the upload".into(),
+                    source: engine::EngineError::Task(e.to_string()),
+                })?;
         match (upload_type, probed) {
             (UploadType::Image | UploadType::Auto, Ok(m)) if m.kind == MediaKind::Image => {
                 Ok((ResourceType::Image, Some(m)))
@@ -195,6 +197,10 @@ impl Kino {
             (UploadType::Video | UploadType::Auto, Ok(m)) if m.kind != MediaKind::Image => {
                 Ok((ResourceType::Video, Some(m)))
             }
+            (_, Err(e @ engine::EngineError::TooManyPixels { .. })) => Err(ServiceError::Media {
+                what: "Invalid file".into(),
+                source: e,
+            }),
             (UploadType::Auto, Err(_)) => Ok((ResourceType::Raw, None)),
             (UploadType::Image, Ok(m)) => Err(ServiceError::BadInput(format!(
                 "Invalid image file: it is {} ({}); upload it with resource_type video",

@@ -625,7 +625,7 @@ async fn the_worker_runs_a_serialized_plan() {
     let t = kino::url::Transformation::parse_str("c_fill,w_128,h_128/e_accelerate:100").unwrap();
     let steps = kino::url::steps(&t).unwrap();
     kino::engine::init().unwrap();
-    let info = kino::engine::probe(&src, None).unwrap();
+    let info = kino::engine::probe(&src, None, u64::MAX).unwrap();
     let ctx = kino::plan::Context {
         base: kino::plan::Source {
             path: src.to_string_lossy().into(),

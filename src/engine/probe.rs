@@ -108,21 +108,14 @@ pub fn probe(
         .and_then(|i| input.stream(i))
         .map(|s| geometry_of(&s))
         .unwrap_or_default();
-    let (mut width, mut height, rotation, frame_rate, stream_frames) = (
-        geometry.width,
-        geometry.height,
-        geometry.rotation,
-        geometry.frame_rate,
-        geometry.frames,
-    );
-    let pixels = u64::from(width.unwrap_or(0)) * u64::from(height.unwrap_or(0));
-    if pixels > max_pixels {
-        return Err(EngineError::TooManyPixels {
-            width: width.unwrap_or(0),
-            height: height.unwrap_or(0),
-            max: max_pixels,
-        });
-    }
+    let Geometry {
+        mut width,
+        mut height,
+        rotation,
+        frame_rate,
+        frames: stream_frames,
+    } = geometry;
+    check_pixels(width, height, max_pixels)?;
     let orientation = (kind == MediaKind::Image)
         .then(|| exif_orientation(path))
         .flatten();
@@ -141,22 +134,10 @@ pub fn probe(
     } else {
         scan.video_packets
     };
-    let bit_rate = match input.bit_rate() {
-        b if b > 0 => Some(b),
-        _ => None,
-    };
+    let bit_rate = Some(input.bit_rate()).filter(|b| *b > 0);
     let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
-    let (duration, frame_rate, nb_frames, bit_rate) = match kind {
-        // An animation keeps its timing (for the planner; responses show only `pages`).
-        MediaKind::Image if frames > 1 => (duration, frame_rate, Some(frames), None),
-        MediaKind::Image => (None, None, None, None),
-        _ => (
-            duration,
-            frame_rate,
-            Some(frames).filter(|n| *n > 0),
-            bit_rate,
-        ),
-    };
+    let (duration, frame_rate, nb_frames, bit_rate) =
+        timing(kind, frames, duration, frame_rate, bit_rate);
     Ok(MediaInfo {
         kind,
         container,
@@ -182,6 +163,36 @@ pub fn probe(
         },
         audio,
     })
+}
+
+/// Duration, rate, frame count and bit rate as reported: an animation keeps its timing (for
+/// the planner; responses show only `pages`), a still has none.
+fn timing(
+    kind: MediaKind,
+    frames: i64,
+    duration: Option<f64>,
+    frame_rate: Option<f64>,
+    bit_rate: Option<i64>,
+) -> (Option<f64>, Option<f64>, Option<i64>, Option<i64>) {
+    match kind {
+        MediaKind::Image if frames > 1 => (duration, frame_rate, Some(frames), None),
+        MediaKind::Image => (None, None, None, None),
+        _ => (
+            duration,
+            frame_rate,
+            Some(frames).filter(|n| *n > 0),
+            bit_rate,
+        ),
+    }
+}
+
+/// Refuses pictures of more than `max` pixels (before any decoding allocates them).
+fn check_pixels(width: Option<u32>, height: Option<u32>, max: u64) -> Result<(), EngineError> {
+    let (width, height) = (width.unwrap_or(0), height.unwrap_or(0));
+    if u64::from(width) * u64::from(height) > max {
+        return Err(EngineError::TooManyPixels { width, height, max });
+    }
+    Ok(())
 }
 
 /// The EXIF orientation in the first 256 KiB of a still image's file.

@@ -168,10 +168,8 @@ impl<'a> Builder<'a> {
             audio: m.has_audio && audio,
         });
         let mut video = m.has_video.then(|| Track::new(format!("{i}:v"), false));
-        if let Some(v) = video.as_mut() {
-            if let Some(upright) = orientation::filters(m.orientation) {
-                v.push(upright);
-            }
+        if let (Some(v), Some(upright)) = (video.as_mut(), orientation::filters(m.orientation)) {
+            v.push(upright);
         }
         Stream {
             input: i,

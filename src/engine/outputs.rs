@@ -1,7 +1,8 @@
 //! Encoders and the muxer: opened from the plan and from what the graph's sinks deliver, writing
 //! into any `Write` (a channel, a file, stdout) through custom AVIO.
 
-use std::io::Write;
+use std::io::{Cursor, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ff::{Dictionary, codec, encoder, format};
 use ffmpeg_next as ff;
@@ -47,6 +48,49 @@ fn options(pairs: &[(String, String)]) -> Dictionary<'static> {
 
 fn find(name: &str) -> Result<ff::Codec, EngineError> {
     encoder::find_by_name(name).ok_or_else(|| EngineError::MissingEncoder(name.to_string()))
+}
+
+/// An in-memory file for muxers that seek back to patch headers (AVIF, ICO). Only pictures
+/// use them, so holding the output in memory is cheap; the caller copies it out at the end.
+#[derive(Debug, Clone, Default)]
+pub(super) struct MemoryFile(Arc<Mutex<Cursor<Vec<u8>>>>);
+
+impl MemoryFile {
+    pub(super) fn take(&self) -> Vec<u8> {
+        let mut cursor = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(cursor.get_mut())
+    }
+}
+
+impl Write for MemoryFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for MemoryFile {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seek(to)
+    }
+}
+
+/// Creates a muxer writing into memory it can seek in.
+pub(super) fn seekable_muxer(
+    plan: &Plan,
+    file: MemoryFile,
+) -> Result<format::context::Output, EngineError> {
+    let io = format::context::StreamIo::from_write_seek(file).map_err(EngineError::Output)?;
+    format::output_to_stream(io, None, Some(&plan.muxer)).map_err(EngineError::Output)
 }
 
 /// Creates the muxer writing into `sink`.

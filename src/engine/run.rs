@@ -35,10 +35,29 @@ struct Output {
     audio_sink_tb: ff::Rational,
 }
 
-/// Runs `plan`, writing the encoded output into `sink`.
+/// Runs `plan`, writing the encoded output into `sink` (as it is made, unless the muxer must
+/// seek back: then all at the end).
 pub fn run<W: Write + Send + 'static>(
     plan: &Plan,
-    sink: W,
+    mut sink: W,
+    cancel: &AtomicBool,
+) -> Result<RunStats, EngineError> {
+    if !plan.streams_output() {
+        let file = outputs::MemoryFile::default();
+        let stats = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
+        sink.write_all(&file.take()).map_err(|e| {
+            EngineError::Write(ff::Error::Other {
+                errno: e.raw_os_error().unwrap_or(ff::ffi::EIO),
+            })
+        })?;
+        return Ok(stats);
+    }
+    run_into(plan, outputs::muxer(plan, sink)?, cancel)
+}
+
+fn run_into(
+    plan: &Plan,
+    octx: format::context::Output,
     cancel: &AtomicBool,
 ) -> Result<RunStats, EngineError> {
     let mut opened = plan
@@ -48,7 +67,7 @@ pub fn run<W: Write + Send + 'static>(
         .map(|(i, input)| inputs::open(i, input))
         .collect::<Result<Vec<_>, _>>()?;
     let mut graph = build_graph(plan, &opened)?;
-    let mut out = open_output(plan, sink, &mut graph)?;
+    let mut out = open_output(plan, octx, &mut graph)?;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
@@ -160,12 +179,11 @@ fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineErr
     }
 }
 
-fn open_output<W: Write + Send + 'static>(
+fn open_output(
     plan: &Plan,
-    sink: W,
+    mut octx: format::context::Output,
     graph: &mut filter::Graph,
 ) -> Result<Output, EngineError> {
-    let mut octx = outputs::muxer(plan, sink)?;
     let video = match &plan.video {
         Some(v) => Some(outputs::video(
             &mut octx,

@@ -4,6 +4,7 @@
 
 use super::geometry::{self, Request};
 use super::output::{self, OutputKind, Settings};
+use super::stills::Corners;
 use super::{Context, Input, Plan, PlanError, Source, orientation};
 use crate::url::values::{
     Angle, Background, Color, Flag, Fps, Gravity, Offset, Radius, Sampling, Size, Time,
@@ -51,6 +52,12 @@ pub(super) struct Stream {
     /// The picture still shows the whole (upright) source frame, only scaled: the base's
     /// focus map still applies.
     pub(super) whole_frame: bool,
+    /// The stream comes from an image file (pictures: white padding, transparent corners).
+    pub(super) image: bool,
+    /// The pixels may be transparent (kept in formats with alpha, flattened otherwise).
+    pub(super) alpha: bool,
+    /// The rounded outline given by the last `r_` (a border follows it).
+    pub(super) corners: Option<Corners>,
 }
 
 pub(super) struct Builder<'a> {
@@ -183,14 +190,22 @@ impl<'a> Builder<'a> {
             at_source: true,
             is_layer,
             whole_frame: true,
+            image: m.image,
+            alpha: m.alpha,
+            corners: None,
         }
     }
 
     pub(super) fn build(mut self, steps: &[Step], extension: &str) -> Result<Plan, PlanError> {
+        let base_media = &self.ctx.base.media;
+        let one_page = steps.iter().any(|s| match s {
+            Step::Apply(c) => c.params.iter().any(|p| matches!(p.value, Value::Page(_))),
+            Step::Layer(_) => false,
+        });
         let animated = steps.iter().any(|s| match s {
             Step::Apply(c) => c.has_flag(&Flag::Animated) || c.has_flag(&Flag::Awebp),
             Step::Layer(_) => false,
-        });
+        }) || (base_media.image && base_media.duration > 0.0 && !one_page);
         let format = output::format_of(extension, animated)?;
         self.kind = format.kind;
         self.settings = settings(steps);
@@ -213,9 +228,13 @@ impl<'a> Builder<'a> {
             }
             first = false;
         }
-        if self.kind == OutputKind::Frame && first {
+        if self.kind == OutputKind::Frame && first && !base.image {
             // No component at all: the default frame is the middle of the video.
             self.component(&mut base, &Component::default(), true)?;
+        }
+        if self.kind == OutputKind::Frame && base.image && base.duration > 0.0 {
+            // A still of an animation without pg_: its first frame.
+            self.page(&mut base, 1)?;
         }
         self.finish(base, &format, extension)
     }
@@ -229,7 +248,12 @@ impl<'a> Builder<'a> {
     ) -> Result<(), PlanError> {
         let p = Params::of(c)?;
         let frame_time = self.kind == OutputKind::Frame && first && !s.is_layer;
-        if frame_time {
+        if s.image {
+            // Pictures: a page, not a time (see `build` for the default).
+            if let Some(n) = p.page {
+                self.page(s, n)?;
+            }
+        } else if frame_time {
             // The start offset picks the frame; the default is the middle.
             self.frame_at(s, p.so.unwrap_or(Time::Auto))?;
         } else if p.so.is_some() || p.eo.is_some() || p.du.is_some() {
@@ -243,10 +267,17 @@ impl<'a> Builder<'a> {
         }
         self.geometry(s, &p)?;
         if let Some(e) = p.effect {
-            self.effect(s, e)?;
+            self.effect(s, e, p.color)?;
         }
         if let Some(r) = &p.radius {
-            self.corners(s, r, p.background)?;
+            if s.image {
+                self.transparent_corners(s, r)?;
+            } else {
+                self.corners(s, r, p.background)?;
+            }
+        }
+        if let Some(b) = p.border {
+            self.border(s, b)?;
         }
         if let (Some(o), true, Some(v)) = (p.opacity, s.is_layer, s.video.as_mut()) {
             v.push(format!(
@@ -415,6 +446,7 @@ impl<'a> Builder<'a> {
         }
         self.zero_base(s);
         s.whole_frame &= r.crop.is_none() && r.pad.is_none();
+        s.corners = None;
         match (r.pad, p.background) {
             (
                 Some(pad),
@@ -438,8 +470,13 @@ impl<'a> Builder<'a> {
                 if let Some(pad) = pad {
                     let color = match bg {
                         Some(Background::Color(c)) => c,
+                        _ if s.image => Color::WHITE,
                         _ => Color::BLACK,
                     };
+                    if color.a < 255 {
+                        v.push("format=rgba");
+                        s.alpha = true;
+                    }
                     v.push(format!(
                         "pad={}:{}:{}:{}:color={}",
                         pad.w,
@@ -544,7 +581,16 @@ impl<'a> Builder<'a> {
         format: &output::Format,
         extension: &str,
     ) -> Result<Plan, PlanError> {
-        let video_enc = output::video_encoding(format, &self.settings, base.fps)?;
+        if base.alpha && !format.alpha {
+            self.flatten(&mut base, Color::WHITE);
+        }
+        if format.extension == "ico" && (base.w > 256 || base.h > 256) {
+            return Err(PlanError::Invalid(format!(
+                "an .ico is at most 256x256 and this one would be {}x{}; add c_limit,w_256,h_256",
+                base.w, base.h
+            )));
+        }
+        let video_enc = output::video_encoding(format, &self.settings, base.fps, base.alpha)?;
         let audio_enc = output::audio_encoding(format, &self.settings)?;
         if video_enc.is_none() {
             self.drop_track(&mut base, false);
@@ -639,6 +685,13 @@ impl<'a> Builder<'a> {
         let rate = match self.settings.sampling {
             Some(Sampling::Frames(n)) => f64::from(n) / d,
             Some(Sampling::Every(sec)) => 1.0 / sec,
+            // An animated picture keeps its own frames and timing.
+            None if s.image => {
+                if s.at_source {
+                    v.push("setpts=PTS-STARTPTS");
+                }
+                return Ok(());
+            }
             None => s.fps.min(10.0),
         };
         let frames = (rate * d).ceil();
@@ -714,6 +767,8 @@ pub(super) struct Params {
     pub(super) du: Option<Time>,
     pub(super) fps: Option<Fps>,
     pub(super) angles: Vec<Angle>,
+    pub(super) page: Option<u32>,
+    pub(super) border: Option<crate::url::values::Border>,
     pub(super) effect: Option<crate::url::values::Effect>,
     pub(super) radius: Option<Radius>,
     pub(super) opacity: Option<u8>,
@@ -743,6 +798,8 @@ impl Params {
                 Value::Radius(v) => p.radius = Some(v.clone()),
                 Value::Opacity(v) => p.opacity = Some(*v),
                 Value::Dpr(v) => p.dpr = Some(*v),
+                Value::Page(v) => p.page = Some(*v),
+                Value::Border(v) => p.border = Some(*v),
                 Value::StreamingProfile(_) => {
                     return Err(PlanError::Unsupported(
                         "streaming profiles (sp_) are not supported yet".into(),

@@ -4,13 +4,18 @@
 
 use super::PlanError;
 use super::chain::{Builder, Stream, num};
-use crate::url::values::{Effect, Volume};
+use crate::url::values::{Color, Effect, PictureEffect, Volume};
 
 /// Decoded frames an in-memory effect may hold (about 1.5 GB of 4:2:0 pixels).
 const MEMORY_BUDGET: f64 = 1.5e9;
 
 impl Builder<'_> {
-    pub(super) fn effect(&mut self, s: &mut Stream, e: Effect) -> Result<(), PlanError> {
+    pub(super) fn effect(
+        &mut self,
+        s: &mut Stream,
+        e: Effect,
+        color: Option<Color>,
+    ) -> Result<(), PlanError> {
         self.zero_base(s);
         match e {
             Effect::Volume(Volume::Mute) => self.drop_track(s, true),
@@ -34,36 +39,8 @@ impl Builder<'_> {
                     a.push("areverse");
                 }
             }
-            Effect::Boomerang => {
-                in_memory(s, "e_boomerang")?;
-                self.drop_track(s, true);
-                if let Some(mut v) = s.video.take() {
-                    let halves = self.split(&mut v, 2);
-                    let back = self.label("v");
-                    self.chains.push(format!("[{}]reverse[{back}]", halves[1]));
-                    let joined = self.join(&[halves[0].clone(), back], "concat=n=2:v=1:a=0", false);
-                    s.video = Some(joined);
-                }
-                s.duration *= 2.0;
-            }
-            Effect::Loop(n) => {
-                in_memory(s, "e_loop")?;
-                let frames = (s.duration * s.fps).ceil().max(1.0) as u64;
-                if frames > 32_767 {
-                    return Err(PlanError::TooLarge(format!(
-                        "e_loop repeats at most 32767 frames and the clip has {frames}; trim it first"
-                    )));
-                }
-                if let Some(v) = s.video.as_mut() {
-                    v.push(format!("loop=loop={n}:size={frames}:start=0"));
-                }
-                if let Some(a) = s.audio.as_mut() {
-                    let samples = (s.duration * f64::from(s.sample_rate)).ceil() as u64;
-                    a.push(format!("aloop=loop={n}:size={samples}:start=0"));
-                    a.push("asetpts=N/SR/TB");
-                }
-                s.duration *= f64::from(n + 1);
-            }
+            Effect::Boomerang => self.boomerang(s)?,
+            Effect::Loop(n) => looped(s, n)?,
             Effect::Fade(ms) => fade(s, ms),
             Effect::Blur(n) => {
                 if let Some(v) = s.video.as_mut() {
@@ -75,9 +52,15 @@ impl Builder<'_> {
                     v.push(format!("noise=alls={n}:allf=t"));
                 }
             }
+            Effect::Picture(effect, strength) => {
+                let filters = picture(effect, strength, s, color);
+                if let Some(v) = s.video.as_mut() {
+                    v.push(filters);
+                }
+            }
             Effect::NotOnVideo(name) => {
                 return Err(PlanError::Unsupported(format!(
-                    "effect e_{} is not supported on video yet",
+                    "effect e_{} is not supported yet",
                     name.name()
                 )));
             }
@@ -88,6 +71,100 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Builder<'_> {
+    /// Forward, then backward (video only).
+    fn boomerang(&mut self, s: &mut Stream) -> Result<(), PlanError> {
+        in_memory(s, "e_boomerang")?;
+        self.drop_track(s, true);
+        if let Some(mut v) = s.video.take() {
+            let halves = self.split(&mut v, 2);
+            let back = self.label("v");
+            self.chains.push(format!("[{}]reverse[{back}]", halves[1]));
+            let joined = self.join(&[halves[0].clone(), back], "concat=n=2:v=1:a=0", false);
+            s.video = Some(joined);
+        }
+        s.duration *= 2.0;
+        Ok(())
+    }
+}
+
+/// The clip `n` more times.
+fn looped(s: &mut Stream, n: u32) -> Result<(), PlanError> {
+    in_memory(s, "e_loop")?;
+    let frames = (s.duration * s.fps).ceil().max(1.0) as u64;
+    if frames > 32_767 {
+        return Err(PlanError::TooLarge(format!(
+            "e_loop repeats at most 32767 frames and the clip has {frames}; trim it first"
+        )));
+    }
+    if let Some(v) = s.video.as_mut() {
+        v.push(format!("loop=loop={n}:size={frames}:start=0"));
+    }
+    if let Some(a) = s.audio.as_mut() {
+        let samples = (s.duration * f64::from(s.sample_rate)).ceil() as u64;
+        a.push(format!("aloop=loop={n}:size={samples}:start=0"));
+        a.push("asetpts=N/SR/TB");
+    }
+    s.duration *= f64::from(n + 1);
+    Ok(())
+}
+
+/// The filters of a colour, tone or detail effect of `strength` (Cloudinary's scale).
+/// Filters that keep an alpha channel are chosen, so transparent pictures stay transparent.
+fn picture(e: PictureEffect, strength: i32, s: &Stream, color: Option<Color>) -> String {
+    let k = f64::from(strength) / 100.0;
+    match e {
+        PictureEffect::Sepia => {
+            // The classic sepia matrix, mixed with the identity by strength.
+            let m = |id: f64, sepia: f64| num(id * (1.0 - k) + sepia * k);
+            format!(
+                "colorchannelmixer=rr={}:rg={}:rb={}:gr={}:gg={}:gb={}:br={}:bg={}:bb={}",
+                m(1.0, 0.393),
+                m(0.0, 0.769),
+                m(0.0, 0.189),
+                m(0.0, 0.349),
+                m(1.0, 0.686),
+                m(0.0, 0.168),
+                m(0.0, 0.272),
+                m(0.0, 0.534),
+                m(1.0, 0.131)
+            )
+        }
+        PictureEffect::Brightness => format!("eq=brightness={}", num((k * 0.4).clamp(-1.0, 1.0))),
+        PictureEffect::Contrast => format!("eq=contrast={}", num((1.0 + k).clamp(0.0, 2.0))),
+        PictureEffect::Saturation => format!("eq=saturation={}", num((1.0 + k).clamp(0.0, 3.0))),
+        PictureEffect::Gamma => format!("eq=gamma={}", num((1.0 + k).clamp(0.1, 10.0))),
+        PictureEffect::Negate => "negate".into(),
+        PictureEffect::Vignette => format!("vignette=angle={}", num(0.2 + k * 0.8)),
+        PictureEffect::Colorize => {
+            let c = color.unwrap_or(Color::GRAY);
+            let ch = |v: u8| num(f64::from(v) * k);
+            format!(
+                "lutrgb=r=val*{0}+{1}:g=val*{0}+{2}:b=val*{0}+{3}",
+                num(1.0 - k),
+                ch(c.r),
+                ch(c.g),
+                ch(c.b)
+            )
+        }
+        PictureEffect::Sharpen => format!("unsharp=5:5:{}", num((k * 1.5).min(5.0))),
+        PictureEffect::Pixelate => {
+            let n = u32::try_from(strength.max(1)).unwrap_or(1);
+            let (w, h) = ((s.w / n).max(1), (s.h / n).max(1));
+            format!(
+                "scale={w}:{h}:flags=area,scale={}:{}:flags=neighbor",
+                s.w, s.h
+            )
+        }
+        PictureEffect::Blackwhite => {
+            let t = (k * 255.0).round();
+            format!(
+                "hue=s=0,lutrgb=r=if(gt(val\\,{t})\\,255\\,0):g=if(gt(val\\,{t})\\,255\\,0):b=if(gt(val\\,{t})\\,255\\,0)"
+            )
+        }
     }
 }
 

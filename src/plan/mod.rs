@@ -13,6 +13,7 @@ pub mod geometry;
 mod layers;
 pub mod orientation;
 pub mod output;
+mod stills;
 
 use std::collections::HashMap;
 
@@ -34,6 +35,10 @@ pub struct Media {
     pub has_video: bool,
     pub has_audio: bool,
     pub sample_rate: u32,
+    /// An image file (a still, or the frames of an animated GIF/WebP), not a video.
+    pub image: bool,
+    /// The pixels may be transparent.
+    pub alpha: bool,
     /// How the decoded picture is turned upright, EXIF-numbered (1 = as decoded; see
     /// [`orientation`]). Width and height above are the upright ones.
     pub orientation: u8,
@@ -121,6 +126,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether the muxer writes front to back, so bytes can leave while it works. AVIF and
+    /// ICO seek back to patch their headers: those are written whole at the end.
+    pub fn streams_output(&self) -> bool {
+        !matches!(self.muxer.as_str(), "avif" | "ico")
+    }
+
     /// The muxer to rewrite the finished output with, index first, when it streams as
     /// fragmented MP4 (what the cache keeps is then a classic `+faststart` MP4).
     pub fn faststart_muxer(&self) -> Option<&str> {

@@ -27,6 +27,8 @@ pub struct Format {
     pub muxer: &'static str,
     video: Option<VideoCodecName>,
     audio: Option<AudioCodec>,
+    /// Pictures in this format can be transparent.
+    pub alpha: bool,
 }
 
 const fn fmt(
@@ -42,6 +44,10 @@ const fn fmt(
         muxer,
         video,
         audio,
+        alpha: matches!(
+            extension.as_bytes(),
+            b"png" | b"webp" | b"tiff" | b"bmp" | b"ico" | b"gif"
+        ),
     }
 }
 
@@ -71,6 +77,8 @@ const FORMATS: &[Format] = &[
     fmt("webp", Frame, "image2pipe", None, None),
     fmt("bmp", Frame, "image2pipe", None, None),
     fmt("tiff", Frame, "image2pipe", None, None),
+    fmt("ico", Frame, "ico", None, None),
+    fmt("avif", Frame, "avif", None, None),
     fmt("gif", Animation, "gif", None, None),
 ];
 
@@ -182,25 +190,38 @@ fn encoding(
     }
 }
 
-/// Encoders of still frames and animations.
-fn image_encoding(format: &Format, g: f64) -> VideoEncoding {
+/// Encoders of still frames and animations; `alpha` keeps transparency where it can.
+fn image_encoding(format: &Format, g: f64, alpha: bool) -> VideoEncoding {
     let q = format!("{}", (g * 100.0).round());
+    let pick = |with: &'static str, without: &'static str| if alpha { with } else { without };
     match (format.kind, format.extension) {
         // mjpeg qscale 2 (best) ..31.
         (OutputKind::Frame, "jpg" | "jpeg") => {
             let qscale = (2.0 + (1.0 - g) * 29.0).round() as i32;
             encoding("mjpeg", "yuvj420p", vec![], Some(qscale * LAMBDA))
         }
-        (OutputKind::Frame, "png") => encoding("png", "rgb24", vec![], None),
-        (OutputKind::Frame, "webp") => {
-            encoding("libwebp", "yuv420p", opts(&[("quality", &q)]), None)
+        (OutputKind::Frame, "png" | "ico") => encoding("png", pick("rgba", "rgb24"), vec![], None),
+        (OutputKind::Frame, "webp") => encoding(
+            "libwebp",
+            pick("yuva420p", "yuv420p"),
+            opts(&[("quality", &q)]),
+            None,
+        ),
+        (OutputKind::Frame, "bmp") => encoding("bmp", pick("bgra", "bgr24"), vec![], None),
+        (OutputKind::Frame, "avif") => {
+            let crf = format!("{:.0}", (63.0 - g * 45.0).clamp(0.0, 63.0));
+            encoding(
+                "libaom-av1",
+                "yuv420p",
+                opts(&[("cpu-used", "8"), ("row-mt", "1"), ("crf", &crf)]),
+                None,
+            )
         }
-        (OutputKind::Frame, "bmp") => encoding("bmp", "bgr24", vec![], None),
-        (OutputKind::Frame, _) => encoding("tiff", "rgb24", vec![], None),
+        (OutputKind::Frame, _) => encoding("tiff", pick("rgba", "rgb24"), vec![], None),
         (_, "gif") => encoding("gif", "pal8", vec![], None),
         _ => encoding(
             "libwebp_anim",
-            "yuv420p",
+            pick("yuva420p", "yuv420p"),
             opts(&[("quality", &q), ("loop", "0")]),
             None,
         ),
@@ -312,11 +333,14 @@ pub fn video_encoding(
     format: &Format,
     s: &Settings,
     fps: f64,
+    alpha: bool,
 ) -> Result<Option<VideoEncoding>, PlanError> {
     let g = goodness(s.quality);
     match format.kind {
         OutputKind::Audio => return Ok(None),
-        OutputKind::Frame | OutputKind::Animation => return Ok(Some(image_encoding(format, g))),
+        OutputKind::Frame | OutputKind::Animation => {
+            return Ok(Some(image_encoding(format, g, alpha)));
+        }
         OutputKind::Video => {}
     }
     let vc = s.video_codec.as_ref();

@@ -15,6 +15,8 @@ fn media(w: u32, h: u32, duration: f64, audio: bool) -> Media {
         has_audio: audio,
         sample_rate: 44_100,
         orientation: 1,
+        image: false,
+        alpha: false,
     }
 }
 
@@ -28,6 +30,8 @@ fn ctx(base: Media) -> Context {
                 duration: 0.0,
                 fps: 0.0,
                 has_audio: false,
+                image: true,
+                alpha: true,
                 ..media(200, 100, 0.0, false)
             },
         },

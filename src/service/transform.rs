@@ -44,6 +44,8 @@ pub fn media_of(info: &MediaInfo) -> Media {
             .filter(|f| *f > 0.0 && *f < 1000.0)
             .unwrap_or(25.0),
         has_video: info.video.is_some() || info.kind == MediaKind::Image,
+        image: info.kind == MediaKind::Image,
+        alpha: info.alpha,
         has_audio: info.audio.is_some(),
         sample_rate: info
             .audio

@@ -72,7 +72,10 @@ pub enum Value {
     Delay(u32),
     StreamingProfile(String),
     Dpr(f64),
-    /// `pg_`, `d_`, `cs_`, `dn_`, `bo_`, `p_`: image parameters, kept as text for the still path.
+    /// `pg_`: one page (1-based) of a multi-page or animated image.
+    Page(u32),
+    Border(v::Border),
+    /// `d_`, `cs_`, `dn_`, `p_`: image parameters Kino accepts and does not act on yet.
     ImageOnly(String),
 }
 
@@ -373,7 +376,9 @@ fn parse_value(key: &str, text: &str) -> Result<Value, ValueError> {
         "sp" => Value::StreamingProfile(profile_name(text)?),
         "dpr" if text == "auto" => Value::Dpr(1.0),
         "dpr" => Value::Dpr(v::decimal(text, 0.1, 5.0)?),
-        "pg" | "d" | "cs" | "dn" | "bo" | "p" => Value::ImageOnly(text.to_string()),
+        "pg" => Value::Page(v::positive_int(text, 100_000.0)?),
+        "bo" => Value::Border(v::border(text)?),
+        "d" | "cs" | "dn" | "p" => Value::ImageOnly(text.to_string()),
         "fn" => return Err("custom functions are not supported".to_string().into()),
         _ => return Err(ValueError::Unknown),
     })

@@ -165,6 +165,18 @@ pub struct Color {
 }
 
 impl Color {
+    pub const GRAY: Color = Color {
+        r: 128,
+        g: 128,
+        b: 128,
+        a: 255,
+    };
+    pub const WHITE: Color = Color {
+        r: 255,
+        g: 255,
+        b: 255,
+        a: 255,
+    };
     pub const BLACK: Color = Color {
         r: 0,
         g: 0,
@@ -249,6 +261,23 @@ pub(super) fn color(text: &str) -> ValueResult<Color> {
         )),
         None => Err(format!("unknown colour {text:?}; use rgb:RRGGBB")),
     }
+}
+
+/// `bo_{width}px_solid_{colour}`: a border drawn around the picture (following its shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Border {
+    pub width: u32,
+    pub color: Color,
+}
+
+pub(super) fn border(text: &str) -> ValueResult<Border> {
+    let bad = || format!("border {text:?} must look like 4px_solid_black or 2px_solid_rgb:ff0000");
+    let (width, rest) = text.split_once("px_").ok_or_else(bad)?;
+    let colour = rest.strip_prefix("solid_").ok_or_else(bad)?;
+    Ok(Border {
+        width: positive_int(width, 1000.0)?,
+        color: color(colour)?,
+    })
 }
 
 fn rgb_color(rgb: u32, a: u8) -> Color {
@@ -353,9 +382,42 @@ pub enum Effect {
     Blur(u32),
     Noise(u32),
     Grayscale,
-    /// A Cloudinary effect Kino knows by name but does not run on video yet (image effects).
+    /// Colour and tone effects that work on any picture, with their strength.
+    Picture(PictureEffect, i32),
+    /// A Cloudinary effect Kino knows by name but does not run yet.
     NotOnVideo(ImageEffect),
 }
+
+/// Colour, tone and detail effects (stills and video alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PictureEffect {
+    Sepia,
+    Brightness,
+    Contrast,
+    Saturation,
+    Gamma,
+    Negate,
+    Vignette,
+    Colorize,
+    Sharpen,
+    Pixelate,
+    Blackwhite,
+}
+
+/// Name, default strength and range of each picture effect (Cloudinary's).
+const PICTURE_EFFECTS: &[(&str, PictureEffect, i32, i32, i32)] = &[
+    ("sepia", PictureEffect::Sepia, 80, 1, 100),
+    ("brightness", PictureEffect::Brightness, 80, -99, 100),
+    ("contrast", PictureEffect::Contrast, 0, -100, 100),
+    ("saturation", PictureEffect::Saturation, 80, -100, 100),
+    ("gamma", PictureEffect::Gamma, 0, -50, 150),
+    ("negate", PictureEffect::Negate, 0, 0, 0),
+    ("vignette", PictureEffect::Vignette, 20, 0, 100),
+    ("colorize", PictureEffect::Colorize, 100, 0, 100),
+    ("sharpen", PictureEffect::Sharpen, 100, 1, 2000),
+    ("pixelate", PictureEffect::Pixelate, 10, 1, 200),
+    ("blackwhite", PictureEffect::Blackwhite, 50, 0, 100),
+];
 
 /// An image effect, by its index in the list of known names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,20 +436,9 @@ impl ImageEffect {
 const IMAGE_EFFECTS: &[&str] = &[
     "preview",
     "deshake",
-    "vignette",
-    "sepia",
-    "negate",
-    "brightness",
-    "contrast",
-    "saturation",
-    "gamma",
     "transition",
     "make_transparent",
     "progressbar",
-    "blackwhite",
-    "colorize",
-    "pixelate",
-    "sharpen",
     "blur_faces",
     "pixelate_faces",
     "trim",
@@ -441,6 +492,14 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         "blur" => Effect::Blur(arg.map_or(Ok(100.0), |a| in_range(a, 1.0, 2000.0))? as u32),
         "noise" => Effect::Noise(arg.map_or(Ok(0.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "grayscale" => no_arg(Effect::Grayscale)?,
+        _ if let Some((_, e, default, lo, hi)) = PICTURE_EFFECTS.iter().find(|p| p.0 == name) => {
+            let strength = match arg {
+                None => *default,
+                Some(_) if lo == hi => return Err(format!("e_{name} takes no value")),
+                Some(a) => in_range(a, f64::from(*lo), f64::from(*hi))? as i32,
+            };
+            Effect::Picture(*e, strength)
+        }
         _ => match IMAGE_EFFECTS.iter().position(|e| *e == name) {
             Some(i) => Effect::NotOnVideo(ImageEffect(u8::try_from(i).unwrap_or(u8::MAX))),
             None => return Err(format!("unknown effect {name:?}")),

@@ -31,8 +31,8 @@ pub mod derived;
 #[allow(unsafe_code)]
 pub mod engine;
 pub mod error;
-pub mod exif;
 pub mod focus;
+pub mod header;
 pub mod params;
 pub mod plan;
 pub mod service;

@@ -75,6 +75,7 @@ fn the_pure_core_does_no_io() {
     let mut files = rust_files(&src().join("url"));
     files.extend(rust_files(&src().join("plan")));
     files.extend(rust_files(&src().join("focus")));
+    files.extend(rust_files(&src().join("header")));
     files.push(src().join("params.rs"));
     files.push(src().join("signing.rs"));
     for file in files {

@@ -15,7 +15,7 @@ use super::ApiError;
 use crate::catalog::{Asset, Derived};
 use crate::derived::Follower;
 use crate::service::Kino;
-use crate::service::transform::Transformed;
+use crate::service::transform::{Client, Transformed};
 use crate::signing::verify_url;
 use crate::url::values::Flag;
 use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
@@ -64,7 +64,7 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         return respond(kino, &served, headers).await;
     }
     let attachment = attachment_name(&path, &asset);
-    let mut response = match kino.transformed(&path, &asset).await? {
+    let mut response = match kino.transformed(&path, &asset, client(headers)).await? {
         Transformed::Stored(derived) => {
             let served = Served::derived(&derived, &path);
             respond(kino, &served, headers).await?
@@ -78,7 +78,45 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, v);
     }
+    if let Some(vary) = varies_by(&path) {
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static(vary));
+    }
     Ok(response)
+}
+
+/// What `f_auto` and `dpr_auto` read from the request.
+fn client(headers: &HeaderMap) -> Client {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let dpr = ["sec-ch-dpr", "dpr"]
+        .iter()
+        .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse::<f64>().ok())
+        .filter(|d| d.is_finite() && *d > 0.0);
+    Client {
+        avif: accept.contains("image/avif"),
+        webp: accept.contains("image/webp"),
+        dpr,
+    }
+}
+
+/// The request headers a response depends on, for caches.
+fn varies_by(path: &DeliveryPath) -> Option<&'static str> {
+    let t = &path.transformation;
+    let auto_format = t
+        .format()
+        .is_some_and(|f| f == "auto" || f.starts_with("auto:"));
+    match (auto_format, t.has_auto_dpr()) {
+        (true, true) => Some("Accept, DPR"),
+        (true, false) => Some("Accept"),
+        (false, true) => Some("DPR"),
+        (false, false) => None,
+    }
 }
 
 /// `fl_attachment[:name]`: the download name, from the flag or the public id.

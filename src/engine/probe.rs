@@ -83,20 +83,13 @@ pub fn probe(
     ext_hint: Option<&str>,
     max_pixels: u64,
 ) -> Result<MediaInfo, EngineError> {
+    let head = read_head(path);
+    if let Some((w, h)) = crate::header::dimensions(&head) {
+        check_pixels(Some(w), Some(h), max_pixels)?;
+    }
     let mut input = ff::format::input(&path).map_err(EngineError::OpenInput)?;
     let container = input.format().name().to_string();
-    let video_index = input
-        .streams()
-        .filter(|s| s.parameters().medium() == Medium::Video)
-        .find(|s| !s.disposition().contains(Disposition::ATTACHED_PIC))
-        .map(|s| s.index());
-    let audio_index = input.streams().best(Medium::Audio).map(|s| s.index());
-    let kind = match (video_index, audio_index) {
-        (Some(_), _) if is_image_container(&container) => MediaKind::Image,
-        (Some(_), _) => MediaKind::Video,
-        (None, Some(_)) => MediaKind::Audio,
-        (None, None) => return Err(EngineError::NoMediaStreams),
-    };
+    let (video_index, audio_index, kind) = streams_of(&input, &container)?;
 
     let video = video_index
         .and_then(|i| input.stream(i))
@@ -117,7 +110,7 @@ pub fn probe(
     } = geometry;
     check_pixels(width, height, max_pixels)?;
     let orientation = (kind == MediaKind::Image)
-        .then(|| exif_orientation(path))
+        .then(|| exif_orientation(path, &head))
         .flatten();
     if orientation.is_some_and(crate::plan::orientation::swaps_axes) {
         (width, height) = (height, width);
@@ -125,6 +118,9 @@ pub fn probe(
     let alpha = video.as_ref().is_some_and(|v| has_alpha(&v.pix_format));
 
     let scan = scan_packets(&mut input, video_index)?;
+    if container == "jpeg_pipe" && !jpeg_is_complete(path) {
+        return Err(EngineError::Corrupt(ff::Error::Eof));
+    }
     let duration = match input.duration() {
         d if d > 0 => Some(d as f64 / f64::from(ff::ffi::AV_TIME_BASE)),
         _ => scan.end_seconds,
@@ -165,6 +161,26 @@ pub fn probe(
     })
 }
 
+/// The video (not a cover picture) and audio streams, and what kind of media that makes.
+fn streams_of(
+    input: &ff::format::context::Input,
+    container: &str,
+) -> Result<(Option<usize>, Option<usize>, MediaKind), EngineError> {
+    let video = input
+        .streams()
+        .filter(|s| s.parameters().medium() == Medium::Video)
+        .find(|s| !s.disposition().contains(Disposition::ATTACHED_PIC))
+        .map(|s| s.index());
+    let audio = input.streams().best(Medium::Audio).map(|s| s.index());
+    let kind = match (video, audio) {
+        (Some(_), _) if is_image_container(container) => MediaKind::Image,
+        (Some(_), _) => MediaKind::Video,
+        (None, Some(_)) => MediaKind::Audio,
+        (None, None) => return Err(EngineError::NoMediaStreams),
+    };
+    Ok((video, audio, kind))
+}
+
 /// Duration, rate, frame count and bit rate as reported: an animation keeps its timing (for
 /// the planner; responses show only `pages`), a still has none.
 fn timing(
@@ -195,16 +211,46 @@ fn check_pixels(width: Option<u32>, height: Option<u32>, max: u64) -> Result<(),
     Ok(())
 }
 
-/// The EXIF orientation in the first 256 KiB of a still image's file.
-fn exif_orientation(path: &Path) -> Option<u8> {
+/// The file's first 256 KiB (headers and EXIF live there); empty when unreadable.
+fn read_head(path: &Path) -> Vec<u8> {
     use std::io::Read;
     let mut head = Vec::with_capacity(256 * 1024);
-    std::fs::File::open(path)
-        .ok()?
-        .take(256 * 1024)
-        .read_to_end(&mut head)
-        .ok()?;
-    crate::exif::orientation(&head).filter(|o| *o != 1)
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(256 * 1024).read_to_end(&mut head);
+    }
+    head
+}
+
+/// The EXIF orientation in the first 256 KiB of a still image's file.
+fn exif_orientation(path: &Path, head: &[u8]) -> Option<u8> {
+    use std::io::Read;
+    let found = crate::header::orientation(head).or_else(|| {
+        // A TIFF whose first directory comes after the pixels.
+        use std::io::{Seek, SeekFrom};
+        let at = crate::header::tiff_directory(head)?;
+        let mut file = std::fs::File::open(path).ok()?;
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut dir = Vec::with_capacity(8 * 1024);
+        file.take(2 + 512 * 12).read_to_end(&mut dir).ok()?;
+        crate::header::orientation_in(head, &dir)
+    });
+    found.filter(|o| *o != 1)
+}
+
+/// Whether a JPEG file has its end-of-image marker near the end (libav decodes a cut-off
+/// JPEG without complaint, leaving the missing part grey).
+fn jpeg_is_complete(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 64 * 1024;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut tail = Vec::new();
+    let read = file
+        .seek(SeekFrom::Start(len.saturating_sub(TAIL)))
+        .and_then(|_| file.read_to_end(&mut tail));
+    read.is_ok() && tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Whether a pixel format (by libav name) can carry transparency.

@@ -67,6 +67,8 @@ pub(super) struct Builder<'a> {
     next: usize,
     pub(super) kind: OutputKind,
     pub(super) settings: Settings,
+    /// `a_ignore`: show the base as stored, ignoring its orientation.
+    as_stored: bool,
 }
 
 pub(super) fn num(v: f64) -> String {
@@ -88,6 +90,7 @@ impl<'a> Builder<'a> {
             next: 0,
             kind: OutputKind::Video,
             settings: Settings::default(),
+            as_stored: false,
         }
     }
 
@@ -175,15 +178,22 @@ impl<'a> Builder<'a> {
             audio: m.has_audio && audio,
         });
         let mut video = m.has_video.then(|| Track::new(format!("{i}:v"), false));
-        if let (Some(v), Some(upright)) = (video.as_mut(), orientation::filters(m.orientation)) {
+        let (mut w, mut h) = (m.width, m.height);
+        if self.as_stored && !is_layer {
+            if orientation::swaps_axes(m.orientation) {
+                (w, h) = (h, w);
+            }
+        } else if let (Some(v), Some(upright)) =
+            (video.as_mut(), orientation::filters(m.orientation))
+        {
             v.push(upright);
         }
         Stream {
             input: i,
             video,
             audio: (m.has_audio && audio).then(|| Track::new(format!("{i}:a"), true)),
-            w: m.width.max(1),
-            h: m.height.max(1),
+            w: w.max(1),
+            h: h.max(1),
             fps: if m.fps > 0.0 { m.fps } else { 25.0 },
             duration: m.duration.max(0.0),
             sample_rate: m.sample_rate.max(1),
@@ -209,6 +219,13 @@ impl<'a> Builder<'a> {
         let format = output::format_of(extension, animated)?;
         self.kind = format.kind;
         self.settings = settings(steps);
+        self.as_stored = steps.iter().any(|s| match s {
+            Step::Apply(c) => c
+                .params
+                .iter()
+                .any(|p| matches!(&p.value, Value::Angle(a) if a.contains(&Angle::Ignore))),
+            Step::Layer(_) => false,
+        });
         let base_src = self.ctx.base.clone();
         let wants_audio = matches!(self.kind, OutputKind::Video | OutputKind::Audio);
         let mut base = self.open(&base_src, wants_audio, false);

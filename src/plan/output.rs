@@ -200,7 +200,9 @@ fn image_encoding(format: &Format, g: f64, alpha: bool) -> VideoEncoding {
             let qscale = (2.0 + (1.0 - g) * 29.0).round() as i32;
             encoding("mjpeg", "yuvj420p", vec![], Some(qscale * LAMBDA))
         }
-        (OutputKind::Frame, "png" | "ico") => encoding("png", pick("rgba", "rgb24"), vec![], None),
+        (OutputKind::Frame, "png") => encoding("png", pick("rgba", "rgb24"), vec![], None),
+        // The ICO muxer takes PNG only as RGBA.
+        (OutputKind::Frame, "ico") => encoding("png", "rgba", vec![], None),
         (OutputKind::Frame, "webp") => encoding(
             "libwebp",
             pick("yuva420p", "yuv420p"),

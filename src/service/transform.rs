@@ -33,6 +33,17 @@ pub enum Transformed {
     Live { follower: Follower, format: String },
 }
 
+/// What the client said about itself that `f_auto` and `dpr_auto` depend on.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Client {
+    /// `Accept` lists `image/avif`.
+    pub avif: bool,
+    /// `Accept` lists `image/webp`.
+    pub webp: bool,
+    /// The device pixel ratio hint (`Sec-CH-DPR` or `DPR`).
+    pub dpr: Option<f64>,
+}
+
 /// Planner input from what the probe stored.
 pub fn media_of(info: &MediaInfo) -> Media {
     Media {
@@ -113,14 +124,19 @@ impl Kino {
         &self,
         path: &DeliveryPath,
         asset: &Asset,
+        client: Client,
     ) -> Result<Transformed, ServiceError> {
         if asset.resource_type == ResourceType::Raw {
             return Err(ServiceError::BadInput(
                 "Raw files cannot be transformed".into(),
             ));
         }
-        let expanded = self.expand_named(&path.cloud, &path.transformation).await?;
-        let format = output_format(path, &expanded, asset);
+        let mut expanded = self.expand_named(&path.cloud, &path.transformation).await?;
+        if expanded.has_auto_dpr() {
+            let dpr = client.dpr.unwrap_or(1.0).clamp(1.0, 4.0);
+            expanded = expanded.with_dpr((dpr * 10.0).round() / 10.0);
+        }
+        let format = output_format(path, &expanded, asset, client);
         let id = derived::derived_id(
             &asset.asset_id,
             asset.version,
@@ -380,9 +396,10 @@ async fn started(follower: Follower, format: String) -> Result<Transformed, Serv
     }
 }
 
-/// The output format: `f_`, else the URL's extension, else the original's; `f_auto` keeps
-/// video as MP4.
-fn output_format(path: &DeliveryPath, t: &Transformation, asset: &Asset) -> String {
+/// The output format: `f_`, else the URL's extension, else the original's. `f_auto` keeps
+/// video as MP4 and gives pictures the best the client accepts: AVIF, then WebP, then PNG
+/// for transparent pictures and JPEG for the rest (animations: WebP, else GIF).
+fn output_format(path: &DeliveryPath, t: &Transformation, asset: &Asset, client: Client) -> String {
     let ext = path
         .extension
         .clone()
@@ -394,11 +411,24 @@ fn output_format(path: &DeliveryPath, t: &Transformation, asset: &Asset) -> Stri
         _ => asked,
     };
     if asked == "auto" || asked.starts_with("auto:") {
-        return if asset.resource_type == ResourceType::Video {
-            "mp4".into()
-        } else {
-            "jpg".into()
-        };
+        return auto_format(asset, client).into();
     }
     asked
+}
+
+fn auto_format(asset: &Asset, client: Client) -> &'static str {
+    if asset.resource_type == ResourceType::Video {
+        return "mp4";
+    }
+    let media = asset.media.as_ref();
+    let animated = media.is_some_and(|m| m.pages > 1);
+    let alpha = media.is_some_and(|m| m.alpha);
+    match (animated, client.avif, client.webp) {
+        (true, _, true) => "webp",
+        (true, _, false) => "gif",
+        (false, true, _) => "avif",
+        (false, false, true) => "webp",
+        (false, false, false) if alpha => "png",
+        _ => "jpg",
+    }
 }

@@ -72,6 +72,8 @@ pub enum Value {
     Delay(u32),
     StreamingProfile(String),
     Dpr(f64),
+    /// `dpr_auto`: the device pixel ratio the client announces (`Sec-CH-DPR`/`DPR`).
+    DprAuto,
     /// `pg_`: one page (1-based) of a multi-page or animated image.
     Page(u32),
     Border(v::Border),
@@ -213,6 +215,30 @@ impl Transformation {
     }
 
     /// The `f_` format, if any component sets one (the last wins).
+    /// Whether `dpr_auto` appears (the output then depends on the client's DPR hint).
+    pub fn has_auto_dpr(&self) -> bool {
+        self.components
+            .iter()
+            .flat_map(|c| &c.params)
+            .any(|p| p.value == Value::DprAuto)
+    }
+
+    /// The transformation with `dpr_auto` replaced by the client's ratio (`dpr_2.0`), so the
+    /// derived file is keyed by the ratio it was made for.
+    #[must_use]
+    pub fn with_dpr(&self, dpr: f64) -> Transformation {
+        let mut t = self.clone();
+        for p in t.components.iter_mut().flat_map(|c| &mut c.params) {
+            if p.value == Value::DprAuto {
+                *p = Param {
+                    text: format!("dpr_{dpr:.1}"),
+                    value: Value::Dpr(dpr),
+                };
+            }
+        }
+        t
+    }
+
     pub fn format(&self) -> Option<&str> {
         self.components
             .iter()
@@ -374,7 +400,7 @@ fn parse_value(key: &str, text: &str) -> Result<Value, ValueError> {
         "vs" => Value::VideoSampling(v::sampling(text)?),
         "dl" => Value::Delay(v::positive_int(text, 65_535.0)?),
         "sp" => Value::StreamingProfile(profile_name(text)?),
-        "dpr" if text == "auto" => Value::Dpr(1.0),
+        "dpr" if text == "auto" => Value::DprAuto,
         "dpr" => Value::Dpr(v::decimal(text, 0.1, 5.0)?),
         "pg" => Value::Page(v::positive_int(text, 100_000.0)?),
         "bo" => Value::Border(v::border(text)?),

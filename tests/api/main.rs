@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod delivery;
 mod helpers;
+mod images;
 mod transform;
 mod transformations;
 mod upload;

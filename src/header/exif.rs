@@ -75,38 +75,60 @@ fn png_chunk<'a>(data: &'a [u8], id: &[u8; 4]) -> Option<&'a [u8]> {
     None
 }
 
-/// Reads tag 0x0112 from the first directory of a TIFF structure.
+/// Byte order of a TIFF structure: little-endian (`II`) or not (`MM`).
+fn little_endian(t: &[u8]) -> Option<bool> {
+    match t.get(0..2)? {
+        b"II" => Some(true),
+        b"MM" => Some(false),
+        _ => None,
+    }
+}
+
+/// Where a TIFF file's first directory starts. Writers may put it after the pixels, beyond
+/// the head the caller read; then the caller reads it there and calls [`orientation_in`].
+pub fn tiff_directory(head: &[u8]) -> Option<u64> {
+    if !(head.starts_with(b"II*\0") || head.starts_with(b"MM\0*")) {
+        return None;
+    }
+    directory_offset(head)
+}
+
+fn directory_offset(t: &[u8]) -> Option<u64> {
+    let b: [u8; 4] = t.get(4..8)?.try_into().ok()?;
+    Some(u64::from(if little_endian(t)? {
+        u32::from_le_bytes(b)
+    } else {
+        u32::from_be_bytes(b)
+    }))
+}
+
+/// Reads tag 0x0112 from the first directory of a TIFF structure held whole in `t`.
 fn tiff_orientation(t: &[u8]) -> Option<u8> {
-    let little = match t.get(0..2)? {
-        b"II" => true,
-        b"MM" => false,
-        _ => return None,
-    };
+    let at = usize::try_from(directory_offset(t)?).ok()?;
+    orientation_in(t, t.get(at..)?)
+}
+
+/// The orientation in a TIFF directory (`dir`, read from its offset); `header` is the start
+/// of the TIFF structure (for its byte order).
+pub fn orientation_in(header: &[u8], dir: &[u8]) -> Option<u8> {
+    let little = little_endian(header)?;
     let u16_at = |i: usize| -> Option<u16> {
-        let b: [u8; 2] = t.get(i..i + 2)?.try_into().ok()?;
+        let b: [u8; 2] = dir.get(i..i + 2)?.try_into().ok()?;
         Some(if little {
             u16::from_le_bytes(b)
         } else {
             u16::from_be_bytes(b)
         })
     };
-    let u32_at = |i: usize| -> Option<u32> {
-        let b: [u8; 4] = t.get(i..i + 4)?.try_into().ok()?;
-        Some(if little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    };
-    let ifd = u32_at(4)? as usize;
-    let entries = usize::from(u16_at(ifd)?);
+    let entries = usize::from(u16_at(0)?);
     (0..entries.min(512))
         .find_map(|i| {
-            let e = ifd + 2 + i * 12;
+            let e = 2 + i * 12;
             // Tag 0x0112, type SHORT: the value sits in the entry's first two value bytes.
             (u16_at(e)? == 0x0112 && u16_at(e + 2)? == 3).then(|| u16_at(e + 8))?
         })
         .and_then(|v| u8::try_from(v).ok())
+        .filter(|o| (1..=8).contains(o))
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! Picture dimensions from file headers: PNG (IHDR), GIF (logical screen), JPEG (the first
+//! SOFn), WebP (VP8, VP8L, VP8X), BMP and the first TIFF directory.
+
+/// Width and height the header announces, if the format is known and the header intact.
+pub fn dimensions(head: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |i: usize| Some(u32::from_be_bytes(head.get(i..i + 4)?.try_into().ok()?));
+    let le16 = |i: usize| {
+        Some(u32::from(u16::from_le_bytes(
+            head.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let le24 = |i: usize| {
+        let b = head.get(i..i + 3)?;
+        Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+    };
+    if head.starts_with(b"\x89PNG\r\n\x1a\n") && head.get(12..16) == Some(b"IHDR") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        return Some((le16(6)?, le16(8)?));
+    }
+    if head.starts_with(b"BM") {
+        let w = i32::from_le_bytes(head.get(18..22)?.try_into().ok()?);
+        let h = i32::from_le_bytes(head.get(22..26)?.try_into().ok()?);
+        return Some((w.unsigned_abs(), h.unsigned_abs()));
+    }
+    if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        return match head.get(12..16)? {
+            b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+            b"VP8L" => {
+                let b = u32::from_le_bytes(head.get(21..25)?.try_into().ok()?);
+                Some(((b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1))
+            }
+            b"VP8 " => Some((le16(26)? & 0x3FFF, le16(28)? & 0x3FFF)),
+            _ => None,
+        };
+    }
+    if head.starts_with(&[0xFF, 0xD8]) {
+        return jpeg_frame_size(head);
+    }
+    None
+}
+
+/// The size in the first start-of-frame marker (SOF0–SOF15 but DHT, JPG and DAC).
+fn jpeg_frame_size(d: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2;
+    while at + 4 <= d.len() {
+        if d[at] != 0xFF {
+            return None;
+        }
+        let marker = d[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        if marker == 0xD8 || marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+            at += 2;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([d[at + 2], d[at + 3]]));
+        let is_sof = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_sof {
+            let h = u16::from_be_bytes(d.get(at + 5..at + 7)?.try_into().ok()?);
+            let w = u16::from_be_bytes(d.get(at + 7..at + 9)?.try_into().ok()?);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        if marker == 0xDA {
+            return None;
+        }
+        at += 2 + len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_from_headers() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&7u32.to_be_bytes());
+        assert_eq!(dimensions(&png), Some((100_000, 7)));
+        let gif = b"GIF89a\x90\x01\x2c\x01";
+        assert_eq!(dimensions(gif), Some((400, 300)));
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC2, 0, 11, 8, 0x01, 0xC2, 0x02, 0x58, 3,
+        ];
+        assert_eq!(dimensions(&jpeg), Some((600, 450)));
+        assert_eq!(dimensions(b"hello"), None);
+        assert_eq!(dimensions(&[0xFF, 0xD8, 0xFF]), None);
+    }
+}

@@ -1,0 +1,478 @@
+//! Stills through the same engine: orientation, transparency, corners and borders, every
+//! output format, animations, pages, effects, `f_auto`/`dpr_auto`, layers and bad input.
+//! Results are decoded to RGBA with the ffmpeg CLI and checked pixel by pixel.
+
+use std::path::Path;
+
+use reqwest::header::HeaderMap;
+
+use crate::helpers::{CLOUD, TestApp, error_message, ffprobe, media, spawn_app};
+
+/// A decoded picture: width, height and RGBA bytes.
+struct Rgba {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Rgba {
+    fn at(&self, x: usize, y: usize) -> [u8; 4] {
+        let i = (y * self.w + x) * 4;
+        [self.px[i], self.px[i + 1], self.px[i + 2], self.px[i + 3]]
+    }
+
+    /// Mean absolute difference of the colour channels against another picture of its size.
+    fn distance(&self, other: &Rgba) -> f64 {
+        assert_eq!((self.w, self.h), (other.w, other.h));
+        let sum: u64 = self
+            .px
+            .chunks(4)
+            .zip(other.px.chunks(4))
+            .map(|(a, b)| (0..3).map(|i| u64::from(a[i].abs_diff(b[i]))).sum::<u64>())
+            .sum();
+        sum as f64 / (self.w * self.h * 3) as f64
+    }
+
+    fn mean(&self, channel: usize) -> f64 {
+        let sum: u64 = self.px.chunks(4).map(|p| u64::from(p[channel])).sum();
+        sum as f64 / (self.w * self.h) as f64
+    }
+}
+
+/// Decodes the first frame of `bytes` to RGBA.
+fn decode(bytes: &[u8], dir: &Path, name: &str) -> Rgba {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let v = &ffprobe(&path)["streams"][0];
+    let (w, h) = (
+        v["width"].as_u64().unwrap() as usize,
+        v["height"].as_u64().unwrap() as usize,
+    );
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.stdout.len(),
+        w * h * 4,
+        "{name}: one {w}x{h} RGBA frame"
+    );
+    Rgba {
+        w,
+        h,
+        px: out.stdout,
+    }
+}
+
+async fn upload_image(app: &TestApp, file: &str, public_id: &str) -> serde_json::Value {
+    let (status, body) = app
+        .upload_file("image", &media(file), &[("public_id", public_id)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// GET with extra headers: status, headers, body.
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, HeaderMap, Vec<u8>) {
+    let mut req = app.client.get(format!("{}{path}", app.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let h = r.headers().clone();
+    (status, h, r.bytes().await.unwrap().to_vec())
+}
+
+async fn get_ok(app: &TestApp, path: &str) -> Vec<u8> {
+    let (status, _, body) = get_with(app, path, &[]).await;
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    body
+}
+
+#[tokio::test]
+async fn exif_orientations_are_applied() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut upright = Vec::new();
+    for n in 1..=8 {
+        let body = upload_image(&app, &format!("exif-orient-{n}.jpg"), &format!("o{n}")).await;
+        assert_eq!(
+            (body["width"].as_u64(), body["height"].as_u64()),
+            (Some(600), Some(450)),
+            "{n}"
+        );
+        let png = get_ok(&app, &format!("/{CLOUD}/image/upload/w_120/o{n}.png")).await;
+        upright.push(decode(&png, dir.path(), &format!("o{n}.png")));
+    }
+    // Each file has its own number painted on, so upright copies differ a little (about 14);
+    // a copy turned or mirrored the wrong way differs a lot (over 40).
+    for (n, pic) in upright.iter().enumerate().skip(1) {
+        assert_eq!((pic.w, pic.h), (120, 90));
+        let d = pic.distance(&upright[0]);
+        assert!(d < 25.0, "orientation {} differs from 1 by {d}", n + 1);
+    }
+    for wrong in ["a_180", "a_hflip", "a_vflip"] {
+        let turned = get_ok(&app, &format!("/{CLOUD}/image/upload/w_120/{wrong}/o1.png")).await;
+        let turned = decode(&turned, dir.path(), &format!("{wrong}.png"));
+        let d = turned.distance(&upright[0]);
+        assert!(d > 40.0, "{wrong}: {d}");
+    }
+    // a_ignore shows the stored pixels: orientation 6 is stored sideways.
+    let stored = get_ok(
+        &app,
+        &format!("/{CLOUD}/image/upload/a_ignore,w_120/o6.png"),
+    )
+    .await;
+    let stored = decode(&stored, dir.path(), "stored.png");
+    assert_eq!((stored.w, stored.h), (120, 160));
+    let tiff = upload_image(&app, "tiff-palette-orientation-6-poppies.tif", "poppies").await;
+    assert_eq!(
+        (tiff["width"].as_u64(), tiff["height"].as_u64()),
+        (Some(756), Some(1008))
+    );
+}
+
+#[tokio::test]
+async fn rounded_corners_and_borders_are_transparent_or_flattened() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    let t = "c_fill,h_200,w_200/r_20/bo_5px_solid_black";
+    let png = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/{t}/denali.png")).await,
+        dir.path(),
+        "r.png",
+    );
+    assert_eq!((png.w, png.h), (210, 210));
+    assert_eq!(png.at(0, 0)[3], 0, "outer corner transparent");
+    assert_eq!(png.at(209, 209)[3], 0);
+    let edge = png.at(105, 2);
+    assert_eq!(edge[3], 255);
+    assert!(edge[..3].iter().all(|c| *c < 10), "border black: {edge:?}");
+    let middle = png.at(105, 105);
+    assert_eq!(middle[3], 255);
+    assert!(
+        middle[..3].iter().any(|c| *c > 30),
+        "picture inside: {middle:?}"
+    );
+    // Anti-aliased: the rounded edge has partly transparent pixels.
+    let partial = (0..30)
+        .flat_map(|i| {
+            [(i, 0), (0, i)]
+                .into_iter()
+                .map(|(x, y)| png.at(x + 3, y + 3)[3])
+        })
+        .filter(|a| *a > 0 && *a < 255)
+        .count();
+    assert!(partial > 0, "no soft edge pixels");
+    // JPEG has no alpha: the corners become white.
+    let jpg = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/{t}/denali.jpg")).await,
+        dir.path(),
+        "r.jpg",
+    );
+    assert!(
+        jpg.at(0, 0)[..3].iter().all(|c| *c > 240),
+        "{:?}",
+        jpg.at(0, 0)
+    );
+}
+
+#[tokio::test]
+async fn transparency_is_kept_where_the_format_allows() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "alpha-balloon.png", "balloon").await;
+    for ext in ["png", "webp", "tiff"] {
+        let pic = decode(
+            &get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/balloon.{ext}")).await,
+            dir.path(),
+            &format!("b.{ext}"),
+        );
+        assert!(pic.at(0, 0)[3] < 10, "{ext} keeps the transparent corner");
+        assert_eq!(pic.at(50, 50)[3], 255, "{ext}");
+    }
+    let jpg = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/balloon.jpg")).await,
+        dir.path(),
+        "b.jpg",
+    );
+    assert!(
+        jpg.at(0, 0)[..3].iter().all(|c| *c > 240),
+        "flattened onto white"
+    );
+}
+
+#[tokio::test]
+async fn every_output_format() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    for (ext, codec, mime) in [
+        ("jpg", "mjpeg", "image/jpeg"),
+        ("png", "png", "image/png"),
+        ("webp", "webp", "image/webp"),
+        ("gif", "gif", "image/gif"),
+        ("avif", "av1", "image/avif"),
+        ("bmp", "bmp", "image/bmp"),
+        ("tiff", "tiff", "image/tiff"),
+        ("ico", "png", "image/x-icon"),
+    ] {
+        let (status, headers, body) = get_with(
+            &app,
+            &format!("/{CLOUD}/image/upload/w_64/denali.{ext}"),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{ext}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(headers["content-type"], mime, "{ext}");
+        let path = dir.path().join(format!("out.{ext}"));
+        std::fs::write(&path, &body).unwrap();
+        let s = &ffprobe(&path)["streams"][0];
+        assert_eq!(s["codec_name"], codec, "{ext}");
+        assert_eq!(s["width"], 64, "{ext}");
+    }
+    // Too big for an icon: a clear error.
+    let r = app
+        .get(&format!("/{CLOUD}/image/upload/w_300/denali.ico"))
+        .await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn animations_stay_animated_unless_a_page_is_asked_for() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = upload_image(&app, "anim-rotating-earth.gif", "earth").await;
+    assert_eq!(body["pages"], 44, "{body}");
+    let gif = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/earth.gif")).await;
+    let path = dir.path().join("e.gif");
+    std::fs::write(&path, &gif).unwrap();
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames,width",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "100,44");
+    // Animated WebP: one ANMF chunk per frame.
+    let webp = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/earth.webp")).await;
+    let frames = webp.windows(4).filter(|w| *w == b"ANMF").count();
+    assert_eq!(frames, 44);
+    // A page is one frame; different pages differ.
+    let p1 = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/pg_1/earth.png")).await,
+        dir.path(),
+        "p1.png",
+    );
+    let p20 = decode(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/w_100/pg_20/earth.png"),
+        )
+        .await,
+        dir.path(),
+        "p20.png",
+    );
+    assert!(p1.distance(&p20) > 2.0, "pages 1 and 20 differ");
+    let first = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/earth.png")).await,
+        dir.path(),
+        "first.png",
+    );
+    assert!(
+        first.distance(&p1) < 1.0,
+        "a still of an animation is its first frame"
+    );
+    let r = app
+        .get(&format!("/{CLOUD}/image/upload/pg_99/earth.png"))
+        .await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn effects_change_the_pixels_as_named() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    let get = |t: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let bytes = get_ok(app, &format!("/{CLOUD}/image/upload/w_200/{t}denali.png")).await;
+            decode(&bytes, &dir, &format!("{}.png", t.replace('/', "_")))
+        }
+    };
+    let plain = get("").await;
+    let gray = get("e_grayscale/").await;
+    assert!(
+        gray.px
+            .chunks(4)
+            .all(|p| p[0].abs_diff(p[1]) <= 2 && p[1].abs_diff(p[2]) <= 2)
+    );
+    let negated = get("e_negate/").await;
+    assert!((negated.mean(1) - (255.0 - plain.mean(1))).abs() < 3.0);
+    let sepia = get("e_sepia/").await;
+    assert!(sepia.mean(0) > sepia.mean(1) && sepia.mean(1) > sepia.mean(2));
+    let bright = get("e_brightness:60/").await;
+    assert!(bright.mean(1) > plain.mean(1) + 10.0);
+    let pixelated = get("e_pixelate:10/").await;
+    let block_same = (0..9).all(|i| pixelated.at(20 + i, 20) == pixelated.at(20, 20));
+    assert!(block_same, "10-pixel blocks");
+    let r = app
+        .get(&format!("/{CLOUD}/image/upload/e_sepia:500/denali.png"))
+        .await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn f_auto_and_dpr_auto_follow_the_client() {
+    let app = spawn_app().await;
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    upload_image(&app, "alpha-balloon.png", "balloon").await;
+    let url = format!("/{CLOUD}/image/upload/f_auto,w_100/denali");
+    for (accept, mime) in [
+        ("image/avif,image/webp,*/*", "image/avif"),
+        ("image/webp,*/*", "image/webp"),
+        ("*/*", "image/jpeg"),
+    ] {
+        let (status, h, _) = get_with(&app, &url, &[("accept", accept)]).await;
+        assert_eq!(status, 200);
+        assert_eq!(h["content-type"], mime, "{accept}");
+        assert_eq!(h["vary"], "Accept");
+    }
+    let (_, h, _) = get_with(&app, &format!("/{CLOUD}/image/upload/f_auto/balloon"), &[]).await;
+    assert_eq!(
+        h["content-type"], "image/png",
+        "transparent pictures stay PNG"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("/{CLOUD}/image/upload/dpr_auto,w_100/denali.png");
+    let (_, h, two) = get_with(&app, &url, &[("sec-ch-dpr", "2")]).await;
+    assert_eq!(h["vary"], "DPR");
+    assert_eq!(decode(&two, dir.path(), "dpr2.png").w, 200);
+    let (_, _, one) = get_with(&app, &url, &[]).await;
+    assert_eq!(decode(&one, dir.path(), "dpr1.png").w, 100);
+}
+
+#[tokio::test]
+async fn a_relative_layer_sits_in_its_corner() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    upload_image(&app, "alpha-balloon.png", "icon").await;
+    let base = decode(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/c_fill,h_300,w_400/denali.png"),
+        )
+        .await,
+        dir.path(),
+        "base.png",
+    );
+    let layered = decode(
+        &get_ok(
+            &app,
+            &format!(
+                "/{CLOUD}/image/upload/c_fill,h_300,w_400/l_icon,w_0.25,fl_relative,g_north_east,x_10,y_10/denali.png"
+            ),
+        )
+        .await,
+        dir.path(),
+        "layered.png",
+    );
+    // The icon is 100x100 (a quarter of 400) with its top-right corner at (390, 10).
+    let changed = |x: usize, y: usize| {
+        let (a, b) = (base.at(x, y), layered.at(x, y));
+        (0..3).any(|i| a[i].abs_diff(b[i]) > 40)
+    };
+    assert!(changed(340, 60), "the icon's middle");
+    for (x, y) in [(280, 60), (395, 60), (340, 5), (340, 115), (60, 200)] {
+        assert!(!changed(x, y), "({x},{y}) is outside the icon");
+    }
+}
+
+/// A PNG that says it is `w`×`h` but holds almost nothing (a decompression bomb).
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for b in bytes {
+            c ^= u32::from(*b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc(&body).to_be_bytes());
+        out
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    // A stored (uncompressed) zlib stream of two bytes: far too little for the size.
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x02, 0x00, 0xFD, 0xFF, 0, 0, 0, 0, 0, 1],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+#[tokio::test]
+async fn bad_images_are_clear_errors_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    let bomb = png_claiming(100_000, 100_000);
+    assert!(bomb.len() < 100);
+    let (status, body) = app.upload_bytes("image", bomb, "bomb.png", &[]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        error_message(&body).contains("Resolution too large"),
+        "{body}"
+    );
+
+    let jpeg = std::fs::read(media("photo-4640x3472-phone-exif.jpg")).unwrap();
+    let (status, body) = app
+        .upload_bytes("image", jpeg[..jpeg.len() / 3].to_vec(), "cut.jpg", &[])
+        .await;
+    assert_eq!(status, 400, "truncated JPEG: {body}");
+    let (status, body) = app
+        .upload_bytes("image", b"just some text\n".to_vec(), "notes.jpg", &[])
+        .await;
+    assert_eq!(status, 400, "text as an image: {body}");
+
+    let r = app
+        .get(&format!("/{CLOUD}/image/upload/w_100000/denali.jpg"))
+        .await;
+    assert_eq!(r.status(), 400);
+    let cld_error = r.headers()["x-cld-error"].to_str().unwrap().to_string();
+    assert!(cld_error.contains("maximum"), "{cld_error}");
+    app.assert_alive().await;
+    let ok = get_ok(&app, &format!("/{CLOUD}/image/upload/w_50/denali.jpg")).await;
+    assert!(!ok.is_empty());
+}

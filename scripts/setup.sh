@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libavutil-dev
-  libswscale-dev libswresample-dev ffmpeg fonts-dejavu-core
+  libswscale-dev libswresample-dev ffmpeg fonts-dejavu-core opencv-data
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav

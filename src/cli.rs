@@ -216,16 +216,14 @@ pub fn plan(args: &PlanArgs) -> Result<(), String> {
         path: args.input.to_string_lossy().into_owned(),
         media: crate::service::transform::media_of(&info),
     };
-    let focus = crate::plan::wants_focus(&steps)
-        .then(|| crate::service::transform::focus_of(&base))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let analysis = crate::service::analysis::analyse(&base, &steps).map_err(|e| e.to_string())?;
     let ctx = crate::plan::Context {
         base,
         layers: std::collections::HashMap::new(),
         font_dir: crate::service::transform::FONT_DIR.into(),
         max_dimension: 16384,
-        focus,
+        focus: analysis.focus,
+        faces: analysis.faces,
     };
     let plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
     match &args.ffmpeg {

@@ -1,12 +1,15 @@
-//! Where the interesting part of a picture is, for `g_auto`: pixels in, a coarse interest map
-//! out, and the crop window that keeps the most of it.
+//! Where the interesting part of a picture is: for `g_auto`, a coarse interest map and the
+//! crop window that keeps the most of it; for `g_face`/`g_faces` and the `_faces` effects,
+//! the faces a Haar cascade finds.
 //!
 //! Pure arithmetic on small grayscale frames (the engine decodes and shrinks them): no libav,
 //! no I/O, so the heuristics are table-tested on synthetic pictures. The planner only sees the
 //! [`Map`], never pixels.
 
+mod faces;
 mod saliency;
 
+pub use faces::{Cascade, Face};
 pub use saliency::interest;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,23 @@ impl Gray {
 
     fn at(&self, x: usize, y: usize) -> u8 {
         self.pixels[y * self.width + x]
+    }
+
+    /// The `w`×`h` part at (`x`, `y`) (clamped to the picture).
+    #[must_use]
+    pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Gray {
+        let x = x.min(self.width.saturating_sub(1));
+        let y = y.min(self.height.saturating_sub(1));
+        let (w, h) = (w.min(self.width - x).max(1), h.min(self.height - y).max(1));
+        let pixels = (y..y + h)
+            .flat_map(|row| self.pixels[row * self.width + x..row * self.width + x + w].iter())
+            .copied()
+            .collect();
+        Gray {
+            width: w,
+            height: h,
+            pixels,
+        }
     }
 
     /// The picture as shown upright, given its EXIF-numbered orientation (1 = as stored;

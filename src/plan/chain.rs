@@ -444,13 +444,7 @@ impl<'a> Builder<'a> {
         let req = request(s, p);
         let even = self.kind != OutputKind::Frame;
         let mut r = geometry::resolve((s.w, s.h), &req, even);
-        if req.gravity == Gravity::Auto
-            && s.whole_frame
-            && !s.is_layer
-            && let Some(map) = &self.ctx.focus
-        {
-            geometry::refocus(&mut r, (s.w, s.h), |w, h| map.best_window(w, h));
-        }
+        self.place_by_content(&mut r, s, &req, p.zoom, even);
         let max = self.ctx.max_dimension;
         if r.out.0 > max
             || r.out.1 > max
@@ -511,6 +505,41 @@ impl<'a> Builder<'a> {
     }
 
     /// Padding filled with a blurred, darkened or brightened copy of the picture.
+    /// `g_auto` and `g_face`/`g_faces`: moves the crop to the interest or the faces (and
+    /// `c_thumb` frames the face), while the picture is still the whole analysed frame.
+    fn place_by_content(
+        &self,
+        r: &mut geometry::Resize,
+        s: &Stream,
+        req: &Request,
+        zoom: Option<f64>,
+        even: bool,
+    ) {
+        let analysed = s.whole_frame && !s.is_layer;
+        match (req.gravity, self.face_box(req.gravity)) {
+            (Gravity::Auto, _) if analysed => {
+                if let Some(map) = &self.ctx.focus {
+                    geometry::refocus(r, (s.w, s.h), |w, h| map.best_window(w, h));
+                }
+            }
+            (Gravity::Face | Gravity::Faces, Some(face)) if analysed => {
+                let (fw, fh) = (f64::from(s.w), f64::from(s.h));
+                if req.crop == Some(crate::url::values::Crop::Thumb) {
+                    let t = match (req.width, req.height) {
+                        (Some(w), Some(h)) => (w, h),
+                        _ => (f64::from(r.out.0), f64::from(r.out.1)),
+                    };
+                    let face_px = (face.x * fw, face.y * fh, face.w * fw, face.h * fh);
+                    *r = geometry::thumb((s.w, s.h), t, face_px, zoom.unwrap_or(1.0), even);
+                } else {
+                    let centre = (face.x + face.w / 2.0, face.y + face.h / 2.0);
+                    geometry::refocus(r, (s.w, s.h), |_, _| centre);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn blurred_pad(
         &mut self,
         s: &mut Stream,
@@ -785,6 +814,7 @@ pub(super) struct Params {
     pub(super) fps: Option<Fps>,
     pub(super) angles: Vec<Angle>,
     pub(super) page: Option<u32>,
+    pub(super) zoom: Option<f64>,
     pub(super) border: Option<crate::url::values::Border>,
     pub(super) effect: Option<crate::url::values::Effect>,
     pub(super) radius: Option<Radius>,
@@ -816,6 +846,7 @@ impl Params {
                 Value::Opacity(v) => p.opacity = Some(*v),
                 Value::Dpr(v) => p.dpr = Some(*v),
                 Value::Page(v) => p.page = Some(*v),
+                Value::Zoom(v) => p.zoom = Some(*v),
                 Value::Border(v) => p.border = Some(*v),
                 Value::StreamingProfile(_) => {
                     return Err(PlanError::Unsupported(
@@ -831,12 +862,6 @@ impl Params {
                 // Output settings (gathered once for the whole plan) and image-only parameters.
                 _ => {}
             }
-        }
-        if p.gravity
-            .is_some_and(|g| matches!(g, Gravity::Face | Gravity::Faces))
-        {
-            // Faces on video fall back to the centre (face detection is for stills).
-            p.gravity = Some(Gravity::Center);
         }
         Ok(p)
     }

@@ -58,6 +58,8 @@ impl Builder<'_> {
                     v.push(filters);
                 }
             }
+            Effect::BlurFaces(n) => self.hide_faces(s, None, n)?,
+            Effect::PixelateFaces(n) => self.hide_faces(s, Some(n), 0)?,
             Effect::NotOnVideo(name) => {
                 return Err(PlanError::Unsupported(format!(
                     "effect e_{} is not supported yet",

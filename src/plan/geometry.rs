@@ -176,6 +176,44 @@ pub fn refocus(r: &mut Resize, src: (u32, u32), best: impl Fn(f64, f64) -> (f64,
     crop.y = at(cy, fh, crop.h);
 }
 
+/// `c_thumb` around a face box (`face`: x, y, w, h in source pixels): a region of the
+/// target's shape about twice the face's size (divided by `zoom`), centred on the face and
+/// kept inside the picture, scaled to the target `t`.
+pub fn thumb(
+    src: (u32, u32),
+    t: (f64, f64),
+    face: (f64, f64, f64, f64),
+    zoom: f64,
+    even: bool,
+) -> Resize {
+    let (sw, sh) = (f64::from(src.0.max(1)), f64::from(src.1.max(1)));
+    let ar = t.0 / t.1;
+    let (fx, fy, fw, fh) = face;
+    let mut w = (fw * 2.0).max(fh * 2.0 * ar) / zoom.max(0.01);
+    let mut h = w / ar;
+    // Too big for the picture: the largest region of that shape that fits.
+    let fit = (sw / w).min(sh / h).min(1.0);
+    w *= fit;
+    h *= fit;
+    let x = (fx + fw / 2.0 - w / 2.0).clamp(0.0, sw - w);
+    let y = (fy + fh / 2.0 - h / 2.0).clamp(0.0, sh - h);
+    let (ow, oh) = (dim(t.0, even), dim(t.1, even));
+    let k = f64::from(ow) / w;
+    let scaled = (dim(sw * k, even).max(ow), dim(sh * k, even).max(oh));
+    let crop = Rect {
+        w: ow,
+        h: oh,
+        x: ((x * k).round() as u32).min(scaled.0 - ow),
+        y: ((y * k).round() as u32).min(scaled.1 - oh),
+    };
+    Resize {
+        scale: (scaled != src).then_some(scaled),
+        crop: ((ow, oh) != scaled).then_some(crop),
+        pad: None,
+        out: (ow, oh),
+    }
+}
+
 fn fill(
     src: (u32, u32),
     scaled: (u32, u32),
@@ -452,5 +490,18 @@ mod tests {
             )),
             "scale=333x187 crop=- pad=- out=333x187"
         );
+    }
+
+    #[test]
+    fn thumb_frames_the_face() {
+        // A 100 px face in a 1000x800 picture: a 200 px square around it, no scaling.
+        let r = thumb((1000, 800), (200.0, 200.0), (450.0, 300.0, 100.0, 100.0), 1.0, true);
+        assert_eq!(show(r), "scale=- crop=200x200+400+250 pad=- out=200x200");
+        // Zoomed out (z_0.5) near the top-left corner: twice the region, kept inside.
+        let r = thumb((1000, 800), (100.0, 100.0), (10.0, 10.0, 50.0, 50.0), 0.5, true);
+        assert_eq!(show(r), "scale=500x400 crop=100x100+0+0 pad=- out=100x100");
+        // Wider than the picture allows: the largest region of the shape that fits.
+        let r = thumb((400, 300), (300.0, 100.0), (150.0, 100.0, 200.0, 200.0), 1.0, false);
+        assert_eq!(show(r), "scale=300x225 crop=300x100+0+100 pad=- out=300x100");
     }
 }

@@ -78,9 +78,29 @@ impl Builder<'_> {
                 lv.push(format!("setpts=PTS+{}/TB", num(start)));
             }
         }
-        let (ax, ay) = anchor(placement.gravity.unwrap_or(Gravity::Center));
-        let x = position("W-w", ax, offset_px(placement.x, base.w));
-        let y = position("H-h", ay, offset_px(placement.y, base.h));
+        let gravity = placement.gravity.unwrap_or(Gravity::Center);
+        let (x, y) = match self.face_box(gravity).filter(|_| base.whole_frame) {
+            // Centred on the face (or faces), nudged by x_/y_.
+            Some(f) => (
+                format!(
+                    "{}-w/2+{}",
+                    num((f.x + f.w / 2.0) * f64::from(base.w)),
+                    num(offset_px(placement.x, base.w))
+                ),
+                format!(
+                    "{}-h/2+{}",
+                    num((f.y + f.h / 2.0) * f64::from(base.h)),
+                    num(offset_px(placement.y, base.h))
+                ),
+            ),
+            None => {
+                let (ax, ay) = anchor(gravity);
+                (
+                    position("W-w", ax, offset_px(placement.x, base.w)),
+                    position("H-h", ay, offset_px(placement.y, base.h)),
+                )
+            }
+        };
         let mut filter = format!(
             "overlay=x={x}:y={y}:eof_action={}",
             if still { "repeat" } else { "pass" }

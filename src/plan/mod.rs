@@ -63,6 +63,38 @@ pub struct Context {
     pub max_dimension: u32,
     /// Where the interest in the base picture is (upright), when `g_auto` asks for it.
     pub focus: Option<crate::focus::Map>,
+    /// Faces in the base picture (upright), largest first, when the transformation asks.
+    pub faces: Vec<Region>,
+}
+
+/// A rectangle as fractions of a picture's width and height.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Region {
+    /// The smallest region holding all of `regions`.
+    pub fn union(regions: &[Region]) -> Option<Region> {
+        let first = regions.first()?;
+        let (mut x0, mut y0, mut x1, mut y1) =
+            (first.x, first.y, first.x + first.w, first.y + first.h);
+        for r in regions {
+            x0 = x0.min(r.x);
+            y0 = y0.min(r.y);
+            x1 = x1.max(r.x + r.w);
+            y1 = y1.max(r.y + r.h);
+        }
+        Some(Region {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        })
+    }
 }
 
 /// The key a layer asset is looked up by (`image:logo`, `video:cat`).
@@ -227,6 +259,27 @@ pub fn wants_focus(steps: &[Step]) -> bool {
             .iter()
             .any(|p| matches!(p.value, Value::Gravity(Gravity::Auto))),
         Step::Layer(_) => false,
+    })
+}
+
+/// Whether the transformation needs the faces in the base (`g_face`, `g_faces`, and the
+/// `_faces` effects).
+pub fn wants_faces(steps: &[Step]) -> bool {
+    use crate::url::Value;
+    use crate::url::values::{Effect, Gravity};
+    steps.iter().any(|s| match s {
+        Step::Apply(c) => c.params.iter().any(|p| {
+            matches!(
+                p.value,
+                Value::Gravity(Gravity::Face | Gravity::Faces)
+                    | Value::Effect(Effect::BlurFaces(_) | Effect::PixelateFaces(_))
+            )
+        }),
+        Step::Layer(l) => l
+            .placement
+            .params
+            .iter()
+            .any(|p| matches!(p.value, Value::Gravity(Gravity::Face | Gravity::Faces))),
     })
 }
 

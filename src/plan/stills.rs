@@ -5,9 +5,9 @@
 //! Corners and borders are `geq` expressions over planar RGBA: a coverage value (0..1) per
 //! pixel from the distance to the rounded outline, so edges are smooth rather than stepped.
 
-use super::PlanError;
 use super::chain::{Builder, Stream, num};
-use crate::url::values::{Border, Color, Radius};
+use super::{PlanError, Region};
+use crate::url::values::{Border, Color, Gravity, Radius};
 
 /// The rounded outline a picture has been given (used again by a later border).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -172,6 +172,78 @@ impl Builder<'_> {
             false,
         ));
         s.alpha = false;
+    }
+
+    /// The face `g_face` aims at (the largest) or the box around all of them for `g_faces`.
+    pub(super) fn face_box(&self, g: Gravity) -> Option<Region> {
+        match g {
+            Gravity::Face => self.ctx.faces.first().copied(),
+            Gravity::Faces => Region::union(&self.ctx.faces),
+            _ => None,
+        }
+    }
+
+    /// `e_blur_faces` / `e_pixelate_faces`: each face's box is cut out, blurred or pixelated,
+    /// and laid back in place. Faces are known on the whole source frame only.
+    pub(super) fn hide_faces(
+        &mut self,
+        s: &mut Stream,
+        pixelate: Option<u32>,
+        blur: u32,
+    ) -> Result<(), PlanError> {
+        if !s.whole_frame || s.is_layer {
+            return Err(PlanError::Unsupported(
+                "e_blur_faces and e_pixelate_faces must come before any crop, pad or rotation"
+                    .into(),
+            ));
+        }
+        let boxes: Vec<(u32, u32, u32, u32)> = self
+            .ctx
+            .faces
+            .iter()
+            .map(|f| {
+                let (fw, fh) = (f64::from(s.w), f64::from(s.h));
+                let x = (f.x * fw).round().clamp(0.0, fw - 2.0) as u32;
+                let y = (f.y * fh).round().clamp(0.0, fh - 2.0) as u32;
+                let w = ((f.w * fw).round() as u32).clamp(2, s.w - x);
+                let h = ((f.h * fh).round() as u32).clamp(2, s.h - y);
+                (x, y, w, h)
+            })
+            .collect();
+        let Some(mut v) = s.video.take().filter(|_| !boxes.is_empty()) else {
+            return Ok(());
+        };
+        let parts = self.split(&mut v, boxes.len() + 1);
+        let mut base = parts[0].clone();
+        let mut current = None;
+        for ((x, y, w, h), part) in boxes.into_iter().zip(&parts[1..]) {
+            let hidden = match pixelate {
+                Some(n) => format!(
+                    "scale={}:{}:flags=area,scale={w}:{h}:flags=neighbor",
+                    (w / n.max(1)).max(1),
+                    (h / n.max(1)).max(1)
+                ),
+                None => {
+                    // boxblur's radius must fit the (half-size) chroma planes too.
+                    let radius = (f64::from(w.min(h)) / 4.0 - 1.0)
+                        .min(f64::from(blur) / 20.0)
+                        .max(1.0);
+                    format!("boxblur={}:2", num(radius.floor()))
+                }
+            };
+            let face = self.label("v");
+            self.chains
+                .push(format!("[{part}]crop={w}:{h}:{x}:{y},{hidden}[{face}]"));
+            let mut joined = self.join(
+                &[base, face],
+                &format!("overlay={x}:{y}:format=auto"),
+                false,
+            );
+            base = self.flush(&mut joined);
+            current = Some(joined);
+        }
+        s.video = current;
+        Ok(())
     }
 
     /// Keeps only page `n` (1-based) of an animated or multi-page picture.

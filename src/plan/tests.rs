@@ -52,6 +52,7 @@ fn ctx(base: Media) -> Context {
         font_dir: "/fonts".into(),
         max_dimension: 8192,
         focus: None,
+        faces: Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! Handlers in `api` parse a request into plain values and call one function here.
 
+pub mod analysis;
 pub mod auth;
 pub mod chunks;
 mod error;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
-use super::{Kino, ServiceError};
+use super::{Kino, ServiceError, analysis};
 use crate::catalog::{Asset, Derived};
 use crate::derived::{self, Flight, Follower, State};
 use crate::engine::{MediaInfo, MediaKind};
@@ -66,30 +66,6 @@ pub fn media_of(info: &MediaInfo) -> Media {
             .orientation
             .unwrap_or_else(|| plan::orientation::from_rotation(info.rotation)),
     }
-}
-
-/// Samples a source (eight moments of a video, the one picture of an image) and maps where
-/// its interest is, upright. Blocking: decodes frames.
-pub fn focus_of(source: &Source) -> Result<crate::focus::Map, crate::engine::EngineError> {
-    const SAMPLES: u32 = 8;
-    let m = &source.media;
-    let times: Vec<f64> = if m.duration > 0.0 {
-        (0..SAMPLES)
-            .map(|i| m.duration * (f64::from(i) + 0.5) / f64::from(SAMPLES))
-            .collect()
-    } else {
-        vec![0.0]
-    };
-    let samples = crate::engine::sample_gray(&source.path, &times, 3, 160)?
-        .into_iter()
-        .map(|(now, later)| {
-            (
-                now.upright(m.orientation),
-                later.map(|l| l.upright(m.orientation)),
-            )
-        })
-        .collect::<Vec<_>>();
-    Ok(crate::focus::interest(&samples))
 }
 
 impl Kino {
@@ -209,28 +185,22 @@ impl Kino {
             layers.insert(key, self.source_of(&found)?);
         }
         let base = self.source_of(asset)?;
-        let focus = if plan::wants_focus(&steps) {
-            let source = base.clone();
-            let found = tokio::task::spawn_blocking(move || focus_of(&source))
+        let analysis = {
+            let (base, steps) = (base.clone(), steps.clone());
+            tokio::task::spawn_blocking(move || analysis::analyse(&base, &steps))
                 .await
                 .map_err(|e| ServiceError::Failed {
                     kind: ErrorKind::Internal,
                     message: e.to_string(),
-                })?
-                .map_err(|source| ServiceError::Media {
-                    what: "Finding the subject for g_auto failed".into(),
-                    source,
-                })?;
-            Some(found)
-        } else {
-            None
+                })??
         };
         let ctx = Context {
             base,
             layers,
             font_dir: FONT_DIR.into(),
             max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
-            focus,
+            focus: analysis.focus,
+            faces: analysis.faces,
         };
         Ok(plan::build(&steps, format, &ctx)?)
     }

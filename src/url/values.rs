@@ -384,6 +384,10 @@ pub enum Effect {
     Grayscale,
     /// Colour and tone effects that work on any picture, with their strength.
     Picture(PictureEffect, i32),
+    /// `e_blur_faces[:strength]` (1–2000, default 500).
+    BlurFaces(u32),
+    /// `e_pixelate_faces[:square size]` (1–200, default 20).
+    PixelateFaces(u32),
     /// A Cloudinary effect Kino knows by name but does not run yet.
     NotOnVideo(ImageEffect),
 }
@@ -439,8 +443,6 @@ const IMAGE_EFFECTS: &[&str] = &[
     "transition",
     "make_transparent",
     "progressbar",
-    "blur_faces",
-    "pixelate_faces",
     "trim",
     "improve",
     "auto_contrast",
@@ -492,6 +494,12 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         "blur" => Effect::Blur(arg.map_or(Ok(100.0), |a| in_range(a, 1.0, 2000.0))? as u32),
         "noise" => Effect::Noise(arg.map_or(Ok(0.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "grayscale" => no_arg(Effect::Grayscale)?,
+        "blur_faces" => {
+            Effect::BlurFaces(arg.map_or(Ok(500.0), |a| in_range(a, 1.0, 2000.0))? as u32)
+        }
+        "pixelate_faces" => {
+            Effect::PixelateFaces(arg.map_or(Ok(20.0), |a| in_range(a, 1.0, 200.0))? as u32)
+        }
         _ if let Some((_, e, default, lo, hi)) = PICTURE_EFFECTS.iter().find(|p| p.0 == name) => {
             let strength = match arg {
                 None => *default,

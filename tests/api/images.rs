@@ -476,3 +476,127 @@ async fn bad_images_are_clear_errors_and_the_server_keeps_serving() {
     let ok = get_ok(&app, &format!("/{CLOUD}/image/upload/w_50/denali.jpg")).await;
     assert!(!ok.is_empty());
 }
+
+/// Faces the server's own detector finds in a file (fractions of its size).
+fn faces_in(path: &Path) -> Vec<kino::plan::Region> {
+    kino::engine::init().unwrap();
+    let info = kino::engine::probe(path, None, u64::MAX).unwrap();
+    let source = kino::plan::Source {
+        path: path.to_string_lossy().into_owned(),
+        media: kino::service::transform::media_of(&info),
+    };
+    kino::service::analysis::faces_of(&source).unwrap()
+}
+
+#[tokio::test]
+async fn the_reference_example_on_a_photo_with_a_face() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-6000x4000-face.jpg", "barmaid").await;
+    upload_image(&app, "alpha-balloon.png", "icon").await;
+    let thumb = "w_200,h_200,c_thumb,g_face/r_20/bo_5px_solid_black";
+    let layer = "l_icon,o_50,w_0.25,fl_relative,g_north_east,y_10,x_10";
+    let full = decode(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/{thumb}/{layer}/barmaid.png"),
+        )
+        .await,
+        dir.path(),
+        "full.png",
+    );
+    let bare_bytes = get_ok(&app, &format!("/{CLOUD}/image/upload/{thumb}/barmaid.png")).await;
+    let bare = decode(&bare_bytes, dir.path(), "bare.png");
+    // Size, transparent corners, black border.
+    assert_eq!((full.w, full.h), (210, 210));
+    for (x, y) in [(0, 0), (209, 0), (0, 209), (209, 209)] {
+        assert_eq!(full.at(x, y)[3], 0, "corner ({x},{y})");
+    }
+    for (x, y) in [(105, 2), (2, 105), (105, 207), (207, 105)] {
+        let p = full.at(x, y);
+        assert!(
+            p[3] == 255 && p[..3].iter().all(|c| *c < 10),
+            "border at ({x},{y}): {p:?}"
+        );
+    }
+    // The icon: a quarter of the width (52 px) in the top-right corner, 10 px in, half
+    // transparent — so it changes the picture there and nowhere else.
+    let changed = |x: usize, y: usize| {
+        let (a, b) = (bare.at(x, y), full.at(x, y));
+        (0..3).any(|i| a[i].abs_diff(b[i]) > 25)
+    };
+    assert!(changed(174, 36), "the icon's middle");
+    for (x, y) in [(130, 36), (174, 80), (60, 150), (105, 105)] {
+        assert!(!changed(x, y), "({x},{y}) is outside the icon");
+    }
+    // The face is in the thumbnail, near its middle.
+    let path = dir.path().join("bare-for-faces.png");
+    std::fs::write(&path, &bare_bytes).unwrap();
+    let faces = faces_in(&path);
+    assert!(!faces.is_empty(), "no face in the thumbnail");
+    let (cx, cy) = (faces[0].x + faces[0].w / 2.0, faces[0].y + faces[0].h / 2.0);
+    assert!(
+        (0.3..0.7).contains(&cx) && (0.25..0.75).contains(&cy),
+        "face centre {cx},{cy}"
+    );
+}
+
+#[tokio::test]
+async fn faces_can_be_blurred_or_pixelated() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "face-astronaut.png", "astronaut").await;
+    let get = |t: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let bytes = get_ok(
+                app,
+                &format!("/{CLOUD}/image/upload/{t}w_400/astronaut.png"),
+            )
+            .await;
+            let path = dir.join(format!("{}.png", t.replace('/', "_")));
+            std::fs::write(&path, &bytes).unwrap();
+            (decode(&bytes, &dir, "tmp.png"), path)
+        }
+    };
+    let (plain, plain_path) = get("").await;
+    let faces = faces_in(&plain_path);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let (blurred, blurred_path) = get("e_blur_faces/").await;
+    assert!(
+        faces_in(&blurred_path).is_empty(),
+        "the blurred face is not found again"
+    );
+    let (pixelated, _) = get("e_pixelate_faces:12/").await;
+    // Away from the face nothing changed.
+    let f = faces[0];
+    let (w, h) = (plain.w as f64, plain.h as f64);
+    let outside = (5usize, plain.h - 5);
+    assert!(f.x * w > 10.0 || f.y * h + f.h * h < (plain.h - 10) as f64);
+    assert_eq!(
+        plain.at(outside.0, outside.1),
+        blurred.at(outside.0, outside.1)
+    );
+    assert_eq!(
+        plain.at(outside.0, outside.1),
+        pixelated.at(outside.0, outside.1)
+    );
+    // Inside the face, pixelation makes blocks: far less change from pixel to pixel.
+    let (x0, y0) = ((f.x * w) as usize + 2, (f.y * h) as usize + 2);
+    let (x1, y1) = (
+        ((f.x + f.w) * w) as usize - 2,
+        ((f.y + f.h) * h) as usize - 2,
+    );
+    let roughness = |p: &Rgba| {
+        let mut sum = 0u64;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                sum += u64::from(p.at(x, y)[1].abs_diff(p.at(x + 1, y)[1]));
+            }
+        }
+        sum as f64 / ((x1 - x0) * (y1 - y0)) as f64
+    };
+    let (before, after) = (roughness(&plain), roughness(&pixelated));
+    assert!(after < before / 2.0, "roughness {before} -> {after}");
+}

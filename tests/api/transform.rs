@@ -635,6 +635,7 @@ async fn the_worker_runs_a_serialized_plan() {
         font_dir: kino::service::transform::FONT_DIR.into(),
         max_dimension: 8192,
         focus: None,
+        faces: Vec::new(),
     };
     let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
     let plan_file = dir.path().join("plan.json");

@@ -28,6 +28,9 @@ pub struct WorkerArgs {
     /// Where the output goes; `-` or absent writes stdout.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Run the plan this many times (into the same output): for benchmarks.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
 }
 
 /// `kino plan`: what the engine would run, for benches and debugging.
@@ -188,15 +191,18 @@ pub fn worker(args: &WorkerArgs) -> Result<(), String> {
         serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
     crate::engine::init().map_err(|e| e.to_string())?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let stats = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| format!("creating {}: {e}", path.display()))?;
-            crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
+    let mut stats = crate::engine::RunStats::default();
+    for _ in 0..args.repeat.max(1) {
+        stats = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .map_err(|e| format!("creating {}: {e}", path.display()))?;
+                crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
+            }
+            None => crate::engine::run(&plan, std::io::stdout(), &cancel),
         }
-        None => crate::engine::run(&plan, std::io::stdout(), &cancel),
+        .map_err(|e| e.to_string())?;
     }
-    .map_err(|e| e.to_string())?;
     tracing::info!(
         video_frames = stats.video_frames,
         audio_frames = stats.audio_frames,

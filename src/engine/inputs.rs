@@ -24,6 +24,66 @@ pub(super) struct Opened {
     pub video: Option<Feed<decoder::Video>>,
     pub audio: Option<Feed<decoder::Audio>>,
     pub done: bool,
+    /// Frames decoded before the graph existed (a picture's first), pushed first.
+    pub primed: Vec<frame::Video>,
+}
+
+/// Opens a file for demuxing. Pictures skip `avformat_find_stream_info`, which would decode
+/// the whole picture only to learn its size and pixel format; [`prime`] learns them from
+/// the first real decode instead.
+fn demuxer(input: &Input) -> Result<format::context::Input, EngineError> {
+    if !input.picture {
+        return format::input(&input.path).map_err(EngineError::OpenInput);
+    }
+    let path = std::ffi::CString::new(input.path.as_str())
+        .map_err(|_| EngineError::OpenInput(ff::Error::InvalidData))?;
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: `ctx` starts null as avformat_open_input requires; on success it points to a
+    // context we own, handed to `Input::wrap`, which closes it on drop. On failure libav
+    // frees what it allocated and leaves `ctx` null.
+    unsafe {
+        match ff::ffi::avformat_open_input(
+            &mut ctx,
+            path.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        ) {
+            0 => Ok(format::context::Input::wrap(ctx)),
+            e => Err(EngineError::OpenInput(ff::Error::from(e))),
+        }
+    }
+}
+
+/// Decodes a picture's first frame so its decoder knows the size and pixel format the
+/// graph's buffer source needs.
+fn prime(opened: &mut Opened) -> Result<(), EngineError> {
+    let Some(stream) = opened.video.as_ref().map(|f| f.stream) else {
+        return Ok(());
+    };
+    while opened.primed.is_empty() {
+        let mut packet = ff::Packet::empty();
+        let frames = match packet.read(&mut opened.demuxer) {
+            Ok(()) if packet.stream() != stream => continue,
+            Ok(()) => decode(opened, Some(&packet), stream),
+            Err(ff::Error::Eof) => {
+                // The run loop meets the end again and closes the sources then.
+                let flushed = decode(opened, None, stream);
+                if let Decoded::Video(f) = flushed {
+                    opened.primed = f;
+                }
+                return if opened.primed.is_empty() {
+                    Err(EngineError::Undecodable("video"))
+                } else {
+                    Ok(())
+                };
+            }
+            Err(e) => return Err(EngineError::Corrupt(e)),
+        };
+        if let Decoded::Video(f) = frames {
+            opened.primed = f;
+        }
+    }
+    Ok(())
 }
 
 fn threaded(ctx: &mut codec::context::Context) {
@@ -35,7 +95,7 @@ fn threaded(ctx: &mut codec::context::Context) {
 }
 
 pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
-    let mut demuxer = format::input(&input.path).map_err(EngineError::OpenInput)?;
+    let mut demuxer = demuxer(input)?;
     let mut video = None;
     let mut audio = None;
     if input.video {
@@ -46,7 +106,18 @@ pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
         let mut ctx = codec::context::Context::from_parameters(s.parameters())
             .map_err(EngineError::Decoder)?;
         threaded(&mut ctx);
-        let mut d = ctx.decoder().video().map_err(EngineError::Decoder)?;
+        let mut options = ff::Dictionary::new();
+        if input.shrink > 0 {
+            // JPEG's decoder can skip detail: 1/2, 1/4 or 1/8 size (the plan caps it at 3).
+            options.set("lowres", &input.shrink.min(3).to_string());
+        }
+        let codec = decoder::find(s.parameters().id())
+            .ok_or(EngineError::Decoder(ff::Error::DecoderNotFound))?;
+        let mut d = ctx
+            .decoder()
+            .open_as_with(codec, options)
+            .and_then(|o| o.video())
+            .map_err(EngineError::Decoder)?;
         d.set_packet_time_base(s.time_base());
         video = Some(Feed {
             stream: s.index(),
@@ -76,12 +147,17 @@ pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
         // Seeking is an optimisation: the graph's trim is exact either way.
         let _ = demuxer.seek(ts, ..ts + 1);
     }
-    Ok(Opened {
+    let mut opened = Opened {
         demuxer,
         video,
         audio,
         done: false,
-    })
+        primed: Vec::new(),
+    };
+    if input.picture {
+        prime(&mut opened)?;
+    }
+    Ok(opened)
 }
 
 /// `buffer` arguments for a video feed.

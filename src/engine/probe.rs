@@ -118,9 +118,7 @@ pub fn probe(
     let alpha = video.as_ref().is_some_and(|v| has_alpha(&v.pix_format));
 
     let scan = scan_packets(&mut input, video_index)?;
-    if container == "jpeg_pipe" && !jpeg_is_complete(path) {
-        return Err(EngineError::Corrupt(ff::Error::Eof));
-    }
+
     let duration = match input.duration() {
         d if d > 0 => Some(d as f64 / f64::from(ff::ffi::AV_TIME_BASE)),
         _ => scan.end_seconds,
@@ -132,6 +130,9 @@ pub fn probe(
     };
     let bit_rate = Some(input.bit_rate()).filter(|b| *b > 0);
     let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
+    if kind == MediaKind::Image && format == "jpg" && !jpeg_is_complete(path) {
+        return Err(EngineError::Corrupt(ff::Error::Eof));
+    }
     let (duration, frame_rate, nb_frames, bit_rate) =
         timing(kind, frames, duration, frame_rate, bit_rate);
     Ok(MediaInfo {

@@ -67,6 +67,13 @@ fn run_into(
         .map(|(i, input)| inputs::open(i, input))
         .collect::<Result<Vec<_>, _>>()?;
     let mut graph = build_graph(plan, &opened)?;
+    for input in &mut opened {
+        let primed = std::mem::take(&mut input.primed);
+        if let Some(f) = input.video.as_ref().filter(|_| !primed.is_empty()) {
+            let name = f.source.clone();
+            add_all(&mut graph, &name, &primed).map_err(|e| EngineError::Filter(name, e))?;
+        }
+    }
     let mut out = open_output(plan, octx, &mut graph)?;
     loop {
         if cancel.load(Ordering::Relaxed) {

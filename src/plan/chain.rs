@@ -174,6 +174,8 @@ impl<'a> Builder<'a> {
         self.inputs.push(Input {
             path: source.path.clone(),
             seek: None,
+            shrink: 0,
+            picture: m.image,
             video: m.has_video,
             audio: m.has_audio && audio,
         });
@@ -237,6 +239,7 @@ impl<'a> Builder<'a> {
         if self.kind == OutputKind::Audio {
             self.drop_track(&mut base, false);
         }
+        self.shrink_on_load(&mut base, steps);
         let mut first = true;
         for step in steps {
             match step {
@@ -771,7 +774,7 @@ fn yuv(c: Color) -> (u8, u8, u8) {
 }
 
 /// The crop/resize request of a component, in pixels of the stream it applies to.
-fn request(s: &Stream, p: &Params) -> Request {
+pub(super) fn request(s: &Stream, p: &Params) -> Request {
     let dpr = p.dpr.unwrap_or(1.0);
     let px = |size: Option<Size>, of: u32| {
         size.map(|z| match z {

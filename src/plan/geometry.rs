@@ -495,13 +495,34 @@ mod tests {
     #[test]
     fn thumb_frames_the_face() {
         // A 100 px face in a 1000x800 picture: a 200 px square around it, no scaling.
-        let r = thumb((1000, 800), (200.0, 200.0), (450.0, 300.0, 100.0, 100.0), 1.0, true);
+        let r = thumb(
+            (1000, 800),
+            (200.0, 200.0),
+            (450.0, 300.0, 100.0, 100.0),
+            1.0,
+            true,
+        );
         assert_eq!(show(r), "scale=- crop=200x200+400+250 pad=- out=200x200");
         // Zoomed out (z_0.5) near the top-left corner: twice the region, kept inside.
-        let r = thumb((1000, 800), (100.0, 100.0), (10.0, 10.0, 50.0, 50.0), 0.5, true);
+        let r = thumb(
+            (1000, 800),
+            (100.0, 100.0),
+            (10.0, 10.0, 50.0, 50.0),
+            0.5,
+            true,
+        );
         assert_eq!(show(r), "scale=500x400 crop=100x100+0+0 pad=- out=100x100");
         // Wider than the picture allows: the largest region of the shape that fits.
-        let r = thumb((400, 300), (300.0, 100.0), (150.0, 100.0, 200.0, 200.0), 1.0, false);
-        assert_eq!(show(r), "scale=300x225 crop=300x100+0+100 pad=- out=300x100");
+        let r = thumb(
+            (400, 300),
+            (300.0, 100.0),
+            (150.0, 100.0, 200.0, 200.0),
+            1.0,
+            false,
+        );
+        assert_eq!(
+            show(r),
+            "scale=300x225 crop=300x100+0+100 pad=- out=300x100"
+        );
     }
 }

@@ -39,6 +39,9 @@ pub struct Media {
     pub image: bool,
     /// The pixels may be transparent.
     pub alpha: bool,
+    /// The decoder can decode at 1/2, 1/4 or 1/8 size (JPEG).
+    #[serde(default)]
+    pub shrinkable: bool,
     /// How the decoded picture is turned upright, EXIF-numbered (1 = as decoded; see
     /// [`orientation`]). Width and height above are the upright ones.
     pub orientation: u8,
@@ -134,6 +137,14 @@ pub struct Input {
     /// Whether the graph reads `[i:v]` / `[i:a]`.
     pub video: bool,
     pub audio: bool,
+    /// Decode at 1/2^n size (JPEG's shrink-on-load: the IDCT skips the detail a small
+    /// output would throw away). 0 decodes at full size.
+    #[serde(default)]
+    pub shrink: u8,
+    /// A picture file: opened without libav's stream probing (which decodes the picture
+    /// once just to learn its size); the first frame is decoded up front instead.
+    #[serde(default)]
+    pub picture: bool,
 }
 
 /// A complete, runnable description of one output.

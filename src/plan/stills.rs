@@ -5,9 +5,10 @@
 //! Corners and borders are `geq` expressions over planar RGBA: a coverage value (0..1) per
 //! pixel from the distance to the rounded outline, so edges are smooth rather than stepped.
 
-use super::chain::{Builder, Stream, num};
-use super::{PlanError, Region};
-use crate::url::values::{Border, Color, Gravity, Radius};
+use super::chain::{Builder, Params, Stream, num, request};
+use super::{PlanError, Region, geometry};
+use crate::url::Step;
+use crate::url::values::{Border, Color, Crop, Gravity, Radius};
 
 /// The rounded outline a picture has been given (used again by a later border).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,6 +245,40 @@ impl Builder<'_> {
         }
         s.video = current;
         Ok(())
+    }
+
+    /// Shrink-on-load: when the first component only makes the picture smaller (a resize with
+    /// no pixel offsets), decode a JPEG at the smallest 1/2^n size still at least as big as
+    /// what the resize needs.
+    pub(super) fn shrink_on_load(&mut self, s: &mut Stream, steps: &[Step]) {
+        let m = &self.ctx.base.media;
+        let Some(Step::Apply(first)) = steps.first() else {
+            return;
+        };
+        if !m.shrinkable || !s.image {
+            return;
+        }
+        let Ok(p) = Params::of(first) else { return };
+        let offsets = p.x.is_some() || p.y.is_some();
+        let mode = p.crop.unwrap_or(Crop::Scale);
+        if offsets || matches!(mode, Crop::Crop) || p.width.is_none() && p.height.is_none() {
+            return;
+        }
+        let req = request(s, &p);
+        let r = geometry::resolve((s.w, s.h), &req, false);
+        let needed = r.scale.unwrap_or(r.out);
+        let shrink = (1..=3u8)
+            .rev()
+            .find(|n| {
+                let (w, h) = (s.w.div_ceil(1 << n), s.h.div_ceil(1 << n));
+                w >= needed.0 && h >= needed.1
+            })
+            .unwrap_or(0);
+        if shrink > 0 {
+            self.inputs[s.input].shrink = shrink;
+            s.w = s.w.div_ceil(1 << shrink);
+            s.h = s.h.div_ceil(1 << shrink);
+        }
     }
 
     /// Keeps only page `n` (1-based) of an animated or multi-page picture.

@@ -17,6 +17,7 @@ fn media(w: u32, h: u32, duration: f64, audio: bool) -> Media {
         orientation: 1,
         image: false,
         alpha: false,
+        shrinkable: false,
     }
 }
 

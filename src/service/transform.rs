@@ -57,6 +57,7 @@ pub fn media_of(info: &MediaInfo) -> Media {
         has_video: info.video.is_some() || info.kind == MediaKind::Image,
         image: info.kind == MediaKind::Image,
         alpha: info.alpha,
+        shrinkable: info.kind == MediaKind::Image && info.format == "jpg",
         has_audio: info.audio.is_some(),
         sample_rate: info
             .audio

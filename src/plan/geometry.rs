@@ -195,8 +195,9 @@ pub fn thumb(
     let fit = (sw / w).min(sh / h).min(1.0);
     w *= fit;
     h *= fit;
-    let x = (fx + fw / 2.0 - w / 2.0).clamp(0.0, sw - w);
-    let y = (fy + fh / 2.0 - h / 2.0).clamp(0.0, sh - h);
+    // (`max` guards against rounding leaving a hair's breadth below zero.)
+    let x = (fx + fw / 2.0 - w / 2.0).clamp(0.0, (sw - w).max(0.0));
+    let y = (fy + fh / 2.0 - h / 2.0).clamp(0.0, (sh - h).max(0.0));
     let (ow, oh) = (dim(t.0, even), dim(t.1, even));
     let k = f64::from(ow) / w;
     let scaled = (dim(sw * k, even).max(ow), dim(sh * k, even).max(oh));

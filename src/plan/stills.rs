@@ -204,12 +204,13 @@ impl Builder<'_> {
             .iter()
             .map(|f| {
                 let (fw, fh) = (f64::from(s.w), f64::from(s.h));
-                let x = (f.x * fw).round().clamp(0.0, fw - 2.0) as u32;
-                let y = (f.y * fh).round().clamp(0.0, fh - 2.0) as u32;
-                let w = ((f.w * fw).round() as u32).clamp(2, s.w - x);
-                let h = ((f.h * fh).round() as u32).clamp(2, s.h - y);
+                let x = (f.x * fw).round().clamp(0.0, (fw - 2.0).max(0.0)) as u32;
+                let y = (f.y * fh).round().clamp(0.0, (fh - 2.0).max(0.0)) as u32;
+                let w = ((f.w * fw).round() as u32).min(s.w.saturating_sub(x));
+                let h = ((f.h * fh).round() as u32).min(s.h.saturating_sub(y));
                 (x, y, w, h)
             })
+            .filter(|b| b.2 >= 2 && b.3 >= 2)
             .collect();
         let Some(mut v) = s.video.take().filter(|_| !boxes.is_empty()) else {
             return Ok(());

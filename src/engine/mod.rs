@@ -8,6 +8,7 @@ mod frames;
 mod inputs;
 mod outputs;
 mod probe;
+mod progressive;
 mod remux;
 mod run;
 
@@ -49,6 +50,8 @@ pub enum EngineError {
     MissingEncoder(String),
     #[error("the encoder failed ({0})")]
     Encoder(#[source] ffmpeg_next::Error),
+    #[error("the JPEG encoder failed ({0})")]
+    JpegEncoder(String),
     #[error("the filter graph could not be built ({0})")]
     Graph(#[source] ffmpeg_next::Error),
     #[error("filtering {0} failed ({1})")]
@@ -69,6 +72,7 @@ impl EngineError {
             | EngineError::MissingEncoder(_)
             | EngineError::Graph(_)
             | EngineError::Encoder(_)
+            | EngineError::JpegEncoder(_)
             | EngineError::Output(_)
             | EngineError::Write(_)
             | EngineError::Cancelled => ErrorKind::Internal,

@@ -42,6 +42,13 @@ pub fn run<W: Write + Send + 'static>(
     mut sink: W,
     cancel: &AtomicBool,
 ) -> Result<RunStats, EngineError> {
+    if plan
+        .video
+        .as_ref()
+        .is_some_and(|v| v.encoder == crate::plan::output::PROGRESSIVE_JPEG)
+    {
+        return super::progressive::run(plan, sink, cancel);
+    }
     if !plan.streams_output() {
         let file = outputs::MemoryFile::default();
         let stats = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
@@ -55,11 +62,8 @@ pub fn run<W: Write + Send + 'static>(
     run_into(plan, outputs::muxer(plan, sink)?, cancel)
 }
 
-fn run_into(
-    plan: &Plan,
-    octx: format::context::Output,
-    cancel: &AtomicBool,
-) -> Result<RunStats, EngineError> {
+/// Opens the inputs and builds the graph, with primed picture frames already pushed.
+pub(super) fn prepare(plan: &Plan) -> Result<(Vec<Opened>, filter::Graph), EngineError> {
     let mut opened = plan
         .inputs
         .iter()
@@ -74,6 +78,15 @@ fn run_into(
             add_all(&mut graph, &name, &primed).map_err(|e| EngineError::Filter(name, e))?;
         }
     }
+    Ok((opened, graph))
+}
+
+fn run_into(
+    plan: &Plan,
+    octx: format::context::Output,
+    cancel: &AtomicBool,
+) -> Result<RunStats, EngineError> {
+    let (mut opened, mut graph) = prepare(plan)?;
     let mut out = open_output(plan, octx, &mut graph)?;
     loop {
         if cancel.load(Ordering::Relaxed) {
@@ -245,7 +258,7 @@ fn open_output(
 }
 
 /// The input the graph waits for most (ties: the first unfinished one).
-fn pick_input(graph: &mut filter::Graph, opened: &[Opened]) -> Option<usize> {
+pub(super) fn pick_input(graph: &mut filter::Graph, opened: &[Opened]) -> Option<usize> {
     let mut best: Option<(usize, usize)> = None;
     for (i, input) in opened.iter().enumerate() {
         if input.done {
@@ -272,7 +285,7 @@ fn pick_input(graph: &mut filter::Graph, opened: &[Opened]) -> Option<usize> {
 
 /// Reads one packet of an input and pushes what it decodes into the graph; at the end of the
 /// input, flushes its decoders and closes its sources.
-fn read_one(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineError> {
+pub(super) fn read_one(graph: &mut filter::Graph, input: &mut Opened) -> Result<(), EngineError> {
     let mut packet = ff::Packet::empty();
     match packet.read(&mut input.demuxer) {
         Ok(()) => {

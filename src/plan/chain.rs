@@ -221,6 +221,11 @@ impl<'a> Builder<'a> {
         let format = output::format_of(extension, animated)?;
         self.kind = format.kind;
         self.settings = settings(steps);
+        let lossy = steps.iter().any(|s| match s {
+            Step::Apply(c) => c.has_flag(&Flag::Lossy),
+            Step::Layer(_) => false,
+        });
+        self.settings.lossless = self.ctx.base.media.lossless && !lossy;
         self.as_stored = steps.iter().any(|s| match s {
             Step::Apply(c) => c
                 .params
@@ -888,6 +893,7 @@ fn settings(steps: &[Step]) -> Settings {
                 Value::Flags(f) if f.contains(&Flag::Mono) => s.mono = true,
                 Value::VideoSampling(v) => s.sampling = Some(*v),
                 Value::Delay(v) => s.delay = Some(*v),
+                Value::Flags(f) if f.contains(&Flag::Progressive) => s.progressive = true,
                 _ => {}
             }
         }

@@ -42,6 +42,9 @@ pub struct Media {
     /// The decoder can decode at 1/2, 1/4 or 1/8 size (JPEG).
     #[serde(default)]
     pub shrinkable: bool,
+    /// The picture is stored without loss (PNG, GIF, BMP, TIFF): WebP made from it is too.
+    #[serde(default)]
+    pub lossless: bool,
     /// How the decoded picture is turned upright, EXIF-numbered (1 = as decoded; see
     /// [`orientation`]). Width and height above are the upright ones.
     pub orientation: u8,

@@ -149,7 +149,14 @@ pub struct Settings {
     /// `vs_` and `dl_` of animated outputs.
     pub sampling: Option<crate::url::values::Sampling>,
     pub delay: Option<u32>,
+    /// `fl_progressive`.
+    pub progressive: bool,
+    /// WebP without loss (a lossless source and no `fl_lossy`).
+    pub lossless: bool,
 }
+
+/// The engine's own encoder for progressive JPEG (libav's writes baseline only).
+pub const PROGRESSIVE_JPEG: &str = "kino-progressive-jpeg";
 
 const LAMBDA: i32 = 118; // FF_QP2LAMBDA
 
@@ -191,10 +198,20 @@ fn encoding(
 }
 
 /// Encoders of still frames and animations; `alpha` keeps transparency where it can.
-fn image_encoding(format: &Format, g: f64, alpha: bool) -> VideoEncoding {
+fn image_encoding(format: &Format, g: f64, alpha: bool, s: &Settings) -> VideoEncoding {
     let q = format!("{}", (g * 100.0).round());
     let pick = |with: &'static str, without: &'static str| if alpha { with } else { without };
     match (format.kind, format.extension) {
+        (OutputKind::Frame, "jpg" | "jpeg") if s.progressive => {
+            encoding(PROGRESSIVE_JPEG, "rgb24", opts(&[("quality", &q)]), None)
+        }
+        // Lossless from RGB (libav's RGB32 is bgra here): no 4:2:0 chroma loss either.
+        (OutputKind::Frame, "webp") if s.lossless => encoding(
+            "libwebp",
+            "bgra",
+            opts(&[("lossless", "1"), ("quality", "75")]),
+            None,
+        ),
         // mjpeg qscale 2 (best) ..31.
         (OutputKind::Frame, "jpg" | "jpeg") => {
             let qscale = (2.0 + (1.0 - g) * 29.0).round() as i32;
@@ -341,7 +358,7 @@ pub fn video_encoding(
     match format.kind {
         OutputKind::Audio => return Ok(None),
         OutputKind::Frame | OutputKind::Animation => {
-            return Ok(Some(image_encoding(format, g, alpha)));
+            return Ok(Some(image_encoding(format, g, alpha, s)));
         }
         OutputKind::Video => {}
     }

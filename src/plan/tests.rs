@@ -18,6 +18,7 @@ fn media(w: u32, h: u32, duration: f64, audio: bool) -> Media {
         image: false,
         alpha: false,
         shrinkable: false,
+        lossless: false,
     }
 }
 

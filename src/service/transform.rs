@@ -58,6 +58,8 @@ pub fn media_of(info: &MediaInfo) -> Media {
         image: info.kind == MediaKind::Image,
         alpha: info.alpha,
         shrinkable: info.kind == MediaKind::Image && info.format == "jpg",
+        lossless: info.kind == MediaKind::Image
+            && matches!(info.format.as_str(), "png" | "gif" | "bmp" | "tiff"),
         has_audio: info.audio.is_some(),
         sample_rate: info
             .audio

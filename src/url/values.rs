@@ -542,6 +542,10 @@ pub enum Flag {
     NoStream,
     Mono,
     ImmutableCache,
+    /// `progressive[:mode]`: a progressive JPEG.
+    Progressive,
+    /// `lossy`: lossy WebP even from a lossless source.
+    Lossy,
     /// `attachment[:filename]`.
     Attachment(Option<String>),
     StreamingAttachment(Option<String>),
@@ -568,12 +572,13 @@ fn flag(text: &str) -> ValueResult<Flag> {
         "no_stream" => Flag::NoStream,
         "mono" => Flag::Mono,
         "immutable_cache" => Flag::ImmutableCache,
+        "progressive" if arg.as_deref() != Some("none") => Flag::Progressive,
+        "lossy" => Flag::Lossy,
         "attachment" => Flag::Attachment(arg),
         "streaming_attachment" => Flag::StreamingAttachment(arg),
         "truncate_ts"
         | "hlsv3"
         | "progressive"
-        | "lossy"
         | "strip_profile"
         | "keep_iptc"
         | "force_strip"

@@ -600,3 +600,67 @@ async fn faces_can_be_blurred_or_pixelated() {
     let (before, after) = (roughness(&plain), roughness(&pixelated));
     assert!(after < before / 2.0, "roughness {before} -> {after}");
 }
+
+#[tokio::test]
+async fn progressive_jpeg_and_lossless_webp() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    upload_image(&app, "alpha-balloon.png", "balloon").await;
+    let sof = |bytes: &[u8], marker: u8| bytes.windows(2).any(|w| w == [0xFF, marker]);
+    let progressive = get_ok(
+        &app,
+        &format!("/{CLOUD}/image/upload/w_200,fl_progressive/denali.jpg"),
+    )
+    .await;
+    assert!(sof(&progressive, 0xC2), "SOF2: progressive");
+    let baseline = get_ok(&app, &format!("/{CLOUD}/image/upload/w_200/denali.jpg")).await;
+    assert!(
+        sof(&baseline, 0xC0) && !sof(&baseline, 0xC2),
+        "SOF0: baseline"
+    );
+    let (p, b) = (
+        decode(&progressive, dir.path(), "p.jpg"),
+        decode(&baseline, dir.path(), "b.jpg"),
+    );
+    assert_eq!((p.w, p.h), (200, 105));
+    assert!(p.distance(&b) < 6.0, "the same picture either way");
+    // A PNG becomes lossless WebP (VP8L) unless fl_lossy asks otherwise (VP8).
+    let lossless = get_ok(&app, &format!("/{CLOUD}/image/upload/balloon.webp")).await;
+    assert!(lossless.windows(4).any(|w| w == b"VP8L"));
+    let lossy = get_ok(
+        &app,
+        &format!("/{CLOUD}/image/upload/fl_lossy/balloon.webp"),
+    )
+    .await;
+    assert!(!lossy.windows(4).any(|w| w == b"VP8L"));
+    let from_webp = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/denali.webp")).await;
+    assert!(
+        !from_webp.windows(4).any(|w| w == b"VP8L"),
+        "lossy sources stay lossy"
+    );
+}
+
+#[tokio::test]
+async fn lossless_webp_keeps_every_pixel() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "alpha-balloon.png", "balloon").await;
+    let webp = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/balloon.webp")).await,
+        dir.path(),
+        "l.webp",
+    );
+    let png = decode(
+        &std::fs::read(media("alpha-balloon.png")).unwrap(),
+        dir.path(),
+        "o.png",
+    );
+    let opaque_differs = png
+        .px
+        .chunks(4)
+        .zip(webp.px.chunks(4))
+        .filter(|(a, b)| a[3] == 255 && a != b)
+        .count();
+    assert_eq!(opaque_differs, 0, "lossless: every opaque pixel kept");
+}

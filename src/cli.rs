@@ -230,6 +230,7 @@ pub fn plan(args: &PlanArgs) -> Result<(), String> {
         max_dimension: 16384,
         focus: analysis.focus,
         faces: analysis.faces,
+        trim: analysis.trim,
     };
     let plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
     match &args.ffmpeg {

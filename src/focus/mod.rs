@@ -8,9 +8,11 @@
 
 mod faces;
 mod saliency;
+mod trim;
 
 pub use faces::{Cascade, Face};
 pub use saliency::interest;
+pub use trim::content_box;
 
 use serde::{Deserialize, Serialize};
 

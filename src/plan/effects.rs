@@ -58,6 +58,7 @@ impl Builder<'_> {
                     v.push(filters);
                 }
             }
+            Effect::Trim(_) => self.trim_border(s)?,
             Effect::BlurFaces(n) => self.hide_faces(s, None, n)?,
             Effect::PixelateFaces(n) => self.hide_faces(s, Some(n), 0)?,
             Effect::NotOnVideo(name) => {

@@ -71,6 +71,8 @@ pub struct Context {
     pub focus: Option<crate::focus::Map>,
     /// Faces in the base picture (upright), largest first, when the transformation asks.
     pub faces: Vec<Region>,
+    /// What is inside the base picture's solid border, for `e_trim`.
+    pub trim: Option<Region>,
 }
 
 /// A rectangle as fractions of a picture's width and height.
@@ -294,6 +296,19 @@ pub fn wants_faces(steps: &[Step]) -> bool {
             .params
             .iter()
             .any(|p| matches!(p.value, Value::Gravity(Gravity::Face | Gravity::Faces))),
+    })
+}
+
+/// The tolerance of an `e_trim` on the base, if there is one.
+pub fn wants_trim(steps: &[Step]) -> Option<u32> {
+    use crate::url::Value;
+    use crate::url::values::Effect;
+    steps.iter().find_map(|s| match s {
+        Step::Apply(c) => c.params.iter().find_map(|p| match p.value {
+            Value::Effect(Effect::Trim(t)) => Some(t),
+            _ => None,
+        }),
+        Step::Layer(_) => None,
     })
 }
 

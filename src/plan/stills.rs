@@ -282,6 +282,29 @@ impl Builder<'_> {
         }
     }
 
+    /// `e_trim`: crops to what the analysis found inside the solid border.
+    pub(super) fn trim_border(&mut self, s: &mut Stream) -> Result<(), PlanError> {
+        if !s.whole_frame || s.is_layer {
+            return Err(PlanError::Unsupported(
+                "e_trim must come before any crop, pad or rotation".into(),
+            ));
+        }
+        let (Some(r), Some(v)) = (self.ctx.trim, s.video.as_mut()) else {
+            return Ok(());
+        };
+        let (fw, fh) = (f64::from(s.w), f64::from(s.h));
+        let x = ((r.x * fw).floor() as u32).min(s.w.saturating_sub(1));
+        let y = ((r.y * fh).floor() as u32).min(s.h.saturating_sub(1));
+        let w = ((r.w * fw).ceil() as u32).clamp(1, s.w - x);
+        let h = ((r.h * fh).ceil() as u32).clamp(1, s.h - y);
+        if (w, h) != (s.w, s.h) {
+            v.push(format!("crop={w}:{h}:{x}:{y}"));
+            (s.w, s.h) = (w, h);
+            s.whole_frame = false;
+        }
+        Ok(())
+    }
+
     /// Keeps only page `n` (1-based) of an animated or multi-page picture.
     pub(super) fn page(&mut self, s: &mut Stream, n: u32) -> Result<(), PlanError> {
         let frames = (s.duration * s.fps).round().max(1.0) as u32;

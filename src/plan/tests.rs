@@ -55,6 +55,7 @@ fn ctx(base: Media) -> Context {
         max_dimension: 8192,
         focus: None,
         faces: Vec::new(),
+        trim: None,
     }
 }
 

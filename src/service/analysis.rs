@@ -26,6 +26,7 @@ const FACE_SIDE: u32 = 800;
 pub struct Analysis {
     pub focus: Option<Map>,
     pub faces: Vec<Region>,
+    pub trim: Option<Region>,
 }
 
 /// Runs the analyses `steps` need on `base`.
@@ -43,7 +44,37 @@ pub fn analyse(base: &Source, steps: &[Step]) -> Result<Analysis, ServiceError> 
     } else {
         Vec::new()
     };
-    Ok(Analysis { focus, faces })
+    let trim = match plan::wants_trim(steps) {
+        Some(tolerance) => trim_of(base, tolerance)?,
+        None => None,
+    };
+    Ok(Analysis { focus, faces, trim })
+}
+
+/// The box inside a picture's solid border (`e_trim`), upright.
+fn trim_of(source: &Source, tolerance: u32) -> Result<Option<Region>, ServiceError> {
+    let m = &source.media;
+    let at = if m.image { 0.0 } else { m.duration / 2.0 };
+    let samples = crate::engine::sample_gray(&source.path, &[at], 0, 1024).map_err(|source| {
+        ServiceError::Media {
+            what: "Finding the border for e_trim failed".into(),
+            source,
+        }
+    })?;
+    let Some((frame, _)) = samples.first() else {
+        return Ok(None);
+    };
+    let gray = frame.upright(m.orientation);
+    let tolerance = u8::try_from(tolerance * 255 / 100).unwrap_or(u8::MAX);
+    let (w, h) = (gray.width as f64, gray.height as f64);
+    Ok(
+        crate::focus::content_box(&gray, tolerance).map(|(x, y, bw, bh)| Region {
+            x: x as f64 / w,
+            y: y as f64 / h,
+            w: bw as f64 / w,
+            h: bh as f64 / h,
+        }),
+    )
 }
 
 /// Samples a source (eight moments of a video, the one picture of an image) and maps where

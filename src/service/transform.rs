@@ -204,6 +204,7 @@ impl Kino {
             max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
             focus: analysis.focus,
             faces: analysis.faces,
+            trim: analysis.trim,
         };
         Ok(plan::build(&steps, format, &ctx)?)
     }

@@ -388,6 +388,8 @@ pub enum Effect {
     BlurFaces(u32),
     /// `e_pixelate_faces[:square size]` (1–200, default 20).
     PixelateFaces(u32),
+    /// `e_trim[:tolerance]`: cut off a solid border (colour distance 0–100, default 10).
+    Trim(u32),
     /// A Cloudinary effect Kino knows by name but does not run yet.
     NotOnVideo(ImageEffect),
 }
@@ -443,7 +445,6 @@ const IMAGE_EFFECTS: &[&str] = &[
     "transition",
     "make_transparent",
     "progressbar",
-    "trim",
     "improve",
     "auto_contrast",
     "auto_color",
@@ -494,6 +495,7 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         "blur" => Effect::Blur(arg.map_or(Ok(100.0), |a| in_range(a, 1.0, 2000.0))? as u32),
         "noise" => Effect::Noise(arg.map_or(Ok(0.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "grayscale" => no_arg(Effect::Grayscale)?,
+        "trim" => Effect::Trim(arg.map_or(Ok(10.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "blur_faces" => {
             Effect::BlurFaces(arg.map_or(Ok(500.0), |a| in_range(a, 1.0, 2000.0))? as u32)
         }

@@ -664,3 +664,37 @@ async fn lossless_webp_keeps_every_pixel() {
         .count();
     assert_eq!(opaque_differs, 0, "lossless: every opaque pixel kept");
 }
+
+#[tokio::test]
+async fn e_trim_cuts_a_solid_border() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let framed = dir.path().join("framed.png");
+    crate::helpers::ffmpeg(&[
+        "-i",
+        media("photo-denali.webp").to_str().unwrap(),
+        "-vf",
+        "pad=680:395:40:40:color=white",
+        framed.to_str().unwrap(),
+    ]);
+    let (status, body) = app
+        .upload_file("image", &framed, &[("public_id", "framed")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let trimmed = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/e_trim/framed.png")).await,
+        dir.path(),
+        "t.png",
+    );
+    assert!(
+        trimmed.w.abs_diff(600) <= 2 && trimmed.h.abs_diff(315) <= 2,
+        "{}x{}",
+        trimmed.w,
+        trimmed.h
+    );
+    let corner = trimmed.at(1, 1);
+    assert!(
+        corner[..3].iter().any(|c| *c < 230),
+        "no white left: {corner:?}"
+    );
+}

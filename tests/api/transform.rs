@@ -636,6 +636,7 @@ async fn the_worker_runs_a_serialized_plan() {
         max_dimension: 8192,
         focus: None,
         faces: Vec::new(),
+        trim: None,
     };
     let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
     let plan_file = dir.path().join("plan.json");

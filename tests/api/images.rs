@@ -698,3 +698,16 @@ async fn e_trim_cuts_a_solid_border() {
         "no white left: {corner:?}"
     );
 }
+
+#[tokio::test]
+async fn colour_profiles_are_kept_in_jpeg_and_png() {
+    let app = spawn_app().await;
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    let jpg = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/denali.jpg")).await;
+    assert!(
+        jpg.windows(11).any(|w| w == b"ICC_PROFILE"),
+        "APP2 ICC_PROFILE"
+    );
+    let png = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/denali.png")).await;
+    assert!(png.windows(4).any(|w| w == b"iCCP"), "iCCP chunk");
+}

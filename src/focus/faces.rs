@@ -123,10 +123,11 @@ impl Cascade {
             }
             if (self.width as f64 * scale) >= min_size as f64 {
                 let table = Integral::new(&resize(img, sw, sh));
+                let corners = self.corner_offsets(table.stride);
                 let step = if scale > 2.0 { 1 } else { 2 };
                 for y in (0..=sh - self.height).step_by(step) {
                     for x in (0..=sw - self.width).step_by(step) {
-                        if self.passes(&table, x, y) {
+                        if self.passes(&table, &corners, x, y) {
                             hits.push(Face {
                                 x: x as f64 * scale,
                                 y: y as f64 * scale,
@@ -174,7 +175,32 @@ impl Cascade {
             .collect()
     }
 
-    fn passes(&self, t: &Integral, x: usize, y: usize) -> bool {
+    /// For each feature, its rectangles as the four table offsets of their corners (relative
+    /// to a window's top-left entry) and their weight: computed once per pyramid level.
+    fn corner_offsets(&self, stride: usize) -> Vec<Vec<([usize; 4], f64)>> {
+        self.features
+            .iter()
+            .map(|f| {
+                f.rects
+                    .iter()
+                    .map(|&(x, y, w, h, weight)| {
+                        let at = |x: usize, y: usize| y * stride + x;
+                        (
+                            [at(x, y), at(x + w, y), at(x, y + h), at(x + w, y + h)],
+                            weight,
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn passes(&self, t: &Integral, corners: &[Vec<([usize; 4], f64)>], x: usize, y: usize) -> bool {
+        let origin = y * t.stride + x;
+        let sums = &t.sums;
+        let rect_sum = |c: &[usize; 4]| {
+            sums[origin + c[3]] - sums[origin + c[2]] - sums[origin + c[1]] + sums[origin + c[0]]
+        };
         let (w, h) = (self.width - 2, self.height - 2);
         let area = (w * h) as f64;
         let sum = t.sum(x + 1, y + 1, w, h);
@@ -193,11 +219,9 @@ impl Cascade {
                     let mut i = 0usize;
                     loop {
                         let n = tree.nodes[i];
-                        let f = &self.features[n.feature];
-                        let value: f64 = f
-                            .rects
+                        let value: f64 = corners[n.feature]
                             .iter()
-                            .map(|&(rx, ry, rw, rh, wt)| wt * t.sum(x + rx, y + ry, rw, rh))
+                            .map(|(c, weight)| weight * rect_sum(c))
                             .sum::<f64>()
                             * norm;
                         let next = if value < n.threshold { n.left } else { n.right };

@@ -33,6 +33,8 @@ struct Output {
     video_done: bool,
     audio_done: bool,
     audio_sink_tb: ff::Rational,
+    /// The colour profile the first video frame carried (for formats whose encoder drops it).
+    icc: Option<Vec<u8>>,
 }
 
 /// Runs `plan`, writing the encoded output into `sink` (as it is made, unless the muxer must
@@ -51,15 +53,21 @@ pub fn run<W: Write + Send + 'static>(
     }
     if !plan.streams_output() {
         let file = outputs::MemoryFile::default();
-        let stats = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
-        sink.write_all(&file.take()).map_err(|e| {
+        let (stats, icc) = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
+        let mut bytes = file.take();
+        if plan.extension == "webp"
+            && let Some(patched) = icc.and_then(|p| crate::header::webp_with_icc(&bytes, &p))
+        {
+            bytes = patched;
+        }
+        sink.write_all(&bytes).map_err(|e| {
             EngineError::Write(ff::Error::Other {
                 errno: e.raw_os_error().unwrap_or(ff::ffi::EIO),
             })
         })?;
         return Ok(stats);
     }
-    run_into(plan, outputs::muxer(plan, sink)?, cancel)
+    run_into(plan, outputs::muxer(plan, sink)?, cancel).map(|(stats, _)| stats)
 }
 
 /// Opens the inputs and builds the graph, with primed picture frames already pushed.
@@ -81,11 +89,12 @@ pub(super) fn prepare(plan: &Plan) -> Result<(Vec<Opened>, filter::Graph), Engin
     Ok((opened, graph))
 }
 
+/// Runs a plan into a muxer; returns what it made and the colour profile of its pictures.
 fn run_into(
     plan: &Plan,
     octx: format::context::Output,
     cancel: &AtomicBool,
-) -> Result<RunStats, EngineError> {
+) -> Result<(RunStats, Option<Vec<u8>>), EngineError> {
     let (mut opened, mut graph) = prepare(plan)?;
     let mut out = open_output(plan, octx, &mut graph)?;
     loop {
@@ -103,7 +112,7 @@ fn run_into(
         read_one(&mut graph, &mut opened[next])?;
     }
     finish(&mut out)?;
-    Ok(out.stats)
+    Ok((out.stats, out.icc))
 }
 
 fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineError> {
@@ -250,6 +259,7 @@ fn open_output(
         stats: RunStats::default(),
         max_frames: plan.max_frames,
         audio_sink_tb,
+        icc: None,
     };
     if let Some(v) = out.video.as_mut() {
         v.time_base = v.encoder.time_base();
@@ -385,6 +395,11 @@ fn drain_sinks(graph: &mut filter::Graph, out: &mut Output) -> Result<(), Engine
         };
         match got {
             Ok(()) => {
+                if out.stats.video_frames == 0 {
+                    out.icc = frame
+                        .side_data(ff::frame::side_data::Type::IccProfile)
+                        .map(|d| d.data().to_vec());
+                }
                 encode_video(out, Some(&frame))?;
                 out.stats.video_frames += 1;
                 if out.max_frames.is_some_and(|m| out.stats.video_frames >= m) {

@@ -175,9 +175,11 @@ pub struct Plan {
 
 impl Plan {
     /// Whether the muxer writes front to back, so bytes can leave while it works. AVIF and
-    /// ICO seek back to patch their headers: those are written whole at the end.
+    /// ICO seek back to patch their headers, and a still WebP gets its colour profile added
+    /// afterwards: those are written whole at the end.
     pub fn streams_output(&self) -> bool {
-        !matches!(self.muxer.as_str(), "avif" | "ico")
+        let still_webp = self.kind == OutputKind::Frame && self.extension == "webp";
+        !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp
     }
 
     /// The muxer to rewrite the finished output with, index first, when it streams as

@@ -700,7 +700,7 @@ async fn e_trim_cuts_a_solid_border() {
 }
 
 #[tokio::test]
-async fn colour_profiles_are_kept_in_jpeg_and_png() {
+async fn colour_profiles_are_kept_in_jpeg_png_and_webp() {
     let app = spawn_app().await;
     upload_image(&app, "photo-denali.webp", "denali").await;
     let jpg = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/denali.jpg")).await;
@@ -710,4 +710,14 @@ async fn colour_profiles_are_kept_in_jpeg_and_png() {
     );
     let png = get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/denali.png")).await;
     assert!(png.windows(4).any(|w| w == b"iCCP"), "iCCP chunk");
+    for t in ["w_100", "w_100,r_10"] {
+        let webp = get_ok(&app, &format!("/{CLOUD}/image/upload/{t}/denali.webp")).await;
+        assert!(webp.windows(4).any(|w| w == b"ICCP"), "{t}: ICCP chunk");
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            decode(&webp, dir.path(), "icc.webp").w,
+            100,
+            "{t}: still decodes"
+        );
+    }
 }

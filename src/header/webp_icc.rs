@@ -18,7 +18,7 @@ pub fn webp_with_icc(webp: &[u8], icc: &[u8]) -> Option<Vec<u8>> {
     }
     let mut body = Vec::with_capacity(webp.len() + icc.len() + 32);
     match chunks.first() {
-        Some((b"VP8X", data)) => {
+        Some(([b'V', b'P', b'8', b'X'], data)) => {
             let mut vp8x = data.to_vec();
             *vp8x.first_mut()? |= ICC_FLAG;
             put_chunk(&mut body, b"VP8X", &vp8x);

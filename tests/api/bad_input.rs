@@ -191,13 +191,9 @@ async fn oversize_uploads_are_refused_while_streaming() {
 #[tokio::test]
 async fn a_remote_url_that_does_not_answer_is_a_clear_error() {
     let app = spawn_app_with(|c| c.limits.remote_timeout_secs = 2).await;
-    // A port where nothing listens.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!(
-        "http://127.0.0.1:{}/x.jpg",
-        closed.local_addr().unwrap().port()
-    );
-    drop(closed);
+    // A port where nothing listens (a freed ephemeral port could be taken by another test's
+    // server meanwhile; port 1 is privileged and unused).
+    let dead = "http://127.0.0.1:1/x.jpg".to_string();
     // A server that accepts and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hang = format!(

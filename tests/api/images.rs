@@ -721,3 +721,36 @@ async fn colour_profiles_are_kept_in_jpeg_png_and_webp() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_text_layer_on_a_picture() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    let base = decode(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/w_400/denali.png")).await,
+        dir.path(),
+        "base.png",
+    );
+    let text = decode(
+        &get_ok(
+            &app,
+            &format!(
+                "/{CLOUD}/image/upload/w_400/co_rgb:ff0000,l_text:Arial_40_bold:Kino/fl_layer_apply,g_north_west,x_10,y_10/denali.png"
+            ),
+        )
+        .await,
+        dir.path(),
+        "text.png",
+    );
+    // Red letters in the top-left corner, nothing changed at the bottom right.
+    let red = (10..150)
+        .flat_map(|x| (10..60).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let p = text.at(x, y);
+            p[0] > 200 && p[1] < 60 && p[2] < 60
+        })
+        .count();
+    assert!(red > 100, "{red} red pixels");
+    assert_eq!(base.at(390, 200), text.at(390, 200));
+}

@@ -39,5 +39,6 @@ pub mod service;
 pub mod signing;
 pub mod startup;
 pub mod store;
+pub mod streaming;
 pub mod telemetry;
 pub mod url;

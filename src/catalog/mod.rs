@@ -12,11 +12,13 @@ mod error;
 mod folders;
 mod model;
 mod presets;
+mod streaming_profiles;
 mod transformations;
 
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
 pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
+pub use streaming_profiles::StoredProfile;
 
 use std::str::FromStr;
 use std::time::Duration;

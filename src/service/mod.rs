@@ -9,6 +9,7 @@ pub mod chunks;
 mod error;
 pub mod remote;
 pub mod resources;
+pub mod streaming;
 pub mod transform;
 pub mod upload;
 

@@ -5,6 +5,7 @@ mod folders;
 mod misc;
 mod presets;
 mod resources;
+mod streaming_profiles;
 mod transformations;
 
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<Kino> {
         .merge(folders::routes())
         .merge(presets::routes())
         .merge(transformations::routes())
+        .merge(streaming_profiles::routes())
         .merge(misc::routes())
 }
 

@@ -1,4 +1,7 @@
-//! Adaptive streaming: streaming profiles (the built-in ones are data in `profiles/`), and —
-//! with the HLS and DASH work — manifests and segments.
+//! Adaptive streaming: streaming profiles (the built-in ones are data in `profiles/`), the
+//! ladder a source gets from a profile and the segment timeline its renditions share, and the
+//! HLS playlists. Segments and the delivery routes come next.
 
+pub mod hls;
+pub mod ladder;
 pub mod profiles;

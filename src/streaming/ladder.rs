@@ -77,7 +77,7 @@ pub fn renditions(representations: &[Transformation], media: &Media) -> Vec<Rend
             None => out.push(rendition),
         }
     }
-    out.sort_by(|a, b| b.peak_bps.cmp(&a.peak_bps));
+    out.sort_by_key(|r| std::cmp::Reverse(r.peak_bps));
     out
 }
 

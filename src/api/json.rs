@@ -21,23 +21,61 @@ const PUBLIC_ID_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The delivery path of an asset's original, as the SDKs would build it.
 pub fn delivery_path(asset: &Asset, secret: &str) -> String {
+    transformed_path(asset, "", &asset.format, secret)
+}
+
+/// The delivery path of `transformation` (URL syntax, may be empty) of an asset as `format`.
+pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secret: &str) -> String {
     let mut file = utf8_percent_encode(&asset.public_id, PUBLIC_ID_ESCAPE).to_string();
-    if asset.resource_type != ResourceType::Raw && !asset.format.is_empty() {
-        file = format!("{file}.{}", asset.format);
+    if asset.resource_type != ResourceType::Raw && !format.is_empty() {
+        file = format!("{file}.{format}");
     }
+    let t = if transformation.is_empty() {
+        String::new()
+    } else {
+        format!("{transformation}/")
+    };
     let signature = match asset.delivery_type {
         DeliveryType::Authenticated => {
             format!(
                 "s--{}--/",
-                url_signature(&file, secret, Algorithm::Sha1, false)
+                url_signature(&format!("{t}{file}"), secret, Algorithm::Sha1, false)
             )
         }
         DeliveryType::Upload | DeliveryType::Private => String::new(),
     };
     format!(
-        "/{}/{}/{}/{signature}v{}/{file}",
+        "/{}/{}/{}/{signature}{t}v{}/{file}",
         asset.cloud, asset.resource_type, asset.delivery_type, asset.version
     )
+}
+
+/// One entry of an upload's `eager` list.
+pub fn eager_item(
+    kino: &Kino,
+    asset: &Asset,
+    made: &crate::service::transform::EagerMade,
+) -> Value {
+    let path = transformed_path(
+        asset,
+        &made.transformation,
+        &made.format,
+        kino.account.api_secret.expose(),
+    );
+    let mut m = Map::new();
+    m.insert("transformation".into(), json!(made.transformation));
+    if let (Some(w), Some(h)) = (made.width, made.height) {
+        m.insert("width".into(), json!(w));
+        m.insert("height".into(), json!(h));
+    }
+    m.insert("bytes".into(), json!(made.bytes));
+    m.insert("format".into(), json!(made.format));
+    m.insert("url".into(), json!(format!("{}{path}", kino.public_url)));
+    m.insert(
+        "secure_url".into(),
+        json!(format!("{}{path}", kino.secure_url)),
+    );
+    Value::Object(m)
 }
 
 fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {

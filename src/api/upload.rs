@@ -108,6 +108,7 @@ async fn upload(
         params.merge_defaults(&defaults);
     }
     let file = file.ok_or_else(|| ApiError::bad_input("Missing required parameter - file"))?;
+    let eager = eager_list(&params)?;
     let (staged, filename) = match file {
         FileSource::Staged(staged, name) => (staged, name),
         FileSource::Text(text) if text.starts_with("data:") => {
@@ -157,13 +158,41 @@ async fn upload(
             },
         )
         .await?;
-    let body = upload_response(
+    let mut body = upload_response(
         &kino,
         &uploaded.asset,
         uploaded.existing,
         uploaded.overwritten,
     );
+    if !eager.is_empty() {
+        body["eager"] = make_eager(&kino, &uploaded.asset, &eager).await?;
+    }
     Ok(axum::Json(body).into_response())
+}
+
+/// The `eager` parameter (eager syntax: `c_fill,w_100|w_50/png`), checked before anything is
+/// stored.
+fn eager_list(params: &Params) -> Result<Vec<crate::url::Eager>, ApiError> {
+    let Some(text) = params.get("eager").filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    crate::url::parse_eager(text)
+        .map_err(|e| ApiError::bad_input(format!("Invalid eager transformation: {e}")))
+}
+
+/// Makes each eager derived file now (also for `eager_async`: there is no job queue yet) and
+/// lists them as the upload response's `eager`.
+async fn make_eager(
+    kino: &Kino,
+    asset: &crate::catalog::Asset,
+    eager: &[crate::url::Eager],
+) -> Result<serde_json::Value, ApiError> {
+    let mut items = Vec::with_capacity(eager.len());
+    for e in eager {
+        let made = kino.make_eager(asset, e).await?;
+        items.push(super::json::eager_item(kino, asset, &made));
+    }
+    Ok(serde_json::Value::Array(items))
 }
 
 async fn destroy(
@@ -207,6 +236,7 @@ async fn explicit(
 ) -> Result<serde_json::Value, ApiError> {
     let public_id = required(params, "public_id")?;
     let dt = delivery_type(params, "type")?;
+    let eager = eager_list(params)?;
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
     if params.contains("tags") {
         kino.tag_assets(
@@ -224,7 +254,11 @@ async fn explicit(
         kino.catalog.set_context(&asset, &context).await?;
     }
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
-    Ok(upload_response(kino, &asset, false, false))
+    let mut body = upload_response(kino, &asset, false, false);
+    if !eager.is_empty() {
+        body["eager"] = make_eager(kino, &asset, &eager).await?;
+    }
+    Ok(body)
 }
 
 async fn tags(

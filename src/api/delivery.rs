@@ -15,6 +15,7 @@ use super::ApiError;
 use crate::catalog::{Asset, Derived};
 use crate::derived::Follower;
 use crate::service::Kino;
+use crate::service::streaming::{StreamPart, Streamed};
 use crate::service::transform::{Client, Transformed};
 use crate::signing::verify_url;
 use crate::url::values::Flag;
@@ -29,13 +30,19 @@ async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
         let message = format!("No route for {} {}", request.method(), request.uri().path());
         return ApiError::not_found(message).into_response();
     }
-    match serve(&kino, request.uri().path(), request.headers()).await {
+    let query = request.uri().query().unwrap_or_default().to_string();
+    match serve(&kino, request.uri().path(), &query, request.headers()).await {
         Ok(response) => response,
         Err(e) => e.delivery().into_response(),
     }
 }
 
-async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn serve(
+    kino: &Kino,
+    raw_path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let path = parse_delivery_path(raw_path)?;
     if path.cloud != kino.account.cloud_name {
         return Err(ApiError::not_found(format!(
@@ -63,6 +70,26 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
         let served = Served::original(&asset, &path);
         return respond(kino, &served, headers).await;
     }
+    let segment = path.extension.as_deref() == Some("mp4")
+        && crate::streaming::segment::profile_name(&path.transformation).is_some()
+        && query.split('&').any(|kv| kv.starts_with("r="));
+    if segment || matches!(path.extension.as_deref(), Some("m3u8" | "mpd")) {
+        return match kino.stream(&path, &asset, stream_part(query)?).await? {
+            Streamed::Text { body, content_type } => Ok((
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "public, max-age=60"),
+                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                ],
+                body,
+            )
+                .into_response()),
+            Streamed::File(Transformed::Stored(derived)) => {
+                respond(kino, &Served::derived(&derived, &path), headers).await
+            }
+            Streamed::File(Transformed::Live { follower, format }) => Ok(live(follower, &format)),
+        };
+    }
     let attachment = attachment_name(&path, &asset);
     let mut response = match kino.transformed(&path, &asset, client(headers)).await? {
         Transformed::Stored(derived) => {
@@ -84,6 +111,31 @@ async fn serve(kino: &Kino, raw_path: &str, headers: &HeaderMap) -> Result<Respo
             .insert(header::VARY, HeaderValue::from_static(vary));
     }
     Ok(response)
+}
+
+/// Which part of an adaptive stream the query asks for (`r=`, `s=`, `init=1`).
+fn stream_part(query: &str) -> Result<StreamPart, ApiError> {
+    let mut r = None;
+    let mut s = None;
+    let mut init = false;
+    for (k, v) in ::url::form_urlencoded::parse(query.as_bytes()) {
+        let number = || {
+            v.parse::<usize>()
+                .map_err(|_| ApiError::bad_input(format!("Invalid {k}: {v:?} is not a number")))
+        };
+        match k.as_ref() {
+            "r" => r = Some(number()?),
+            "s" => s = Some(number()?),
+            "init" => init = v != "0",
+            _ => {}
+        }
+    }
+    Ok(match (r, s, init) {
+        (None, _, _) => StreamPart::Manifest,
+        (Some(rendition), _, true) => StreamPart::Init { rendition },
+        (Some(rendition), Some(segment), false) => StreamPart::Segment { rendition, segment },
+        (Some(rendition), None, false) => StreamPart::Playlist { rendition },
+    })
 }
 
 /// What `f_auto` and `dpr_auto` read from the request.
@@ -266,7 +318,8 @@ pub fn content_type(format: &str) -> &'static str {
         "ogv" | "opus" => "video/ogg",
         "mkv" => "video/x-matroska",
         "ts" => "video/mp2t",
-        "m3u8" => "application/x-mpegURL",
+        "m3u8" => "application/vnd.apple.mpegurl",
+        "m4s" => "video/iso.segment",
         "mpd" => "application/dash+xml",
         "m4a" => "audio/mp4",
         "mp3" => "audio/mpeg",

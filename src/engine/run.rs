@@ -55,6 +55,11 @@ pub fn run<W: Write + Send + 'static>(
         let file = outputs::MemoryFile::default();
         let (stats, icc) = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
         let mut bytes = file.take();
+        if let Some(part) = plan.fragment {
+            let range = crate::streaming::segment::fragment_range(&bytes, part)
+                .ok_or(EngineError::Output(ff::Error::InvalidData))?;
+            bytes = bytes[range].to_vec();
+        }
         if plan.extension == "webp"
             && let Some(patched) = icc.and_then(|p| crate::header::webp_with_icc(&bytes, &p))
         {

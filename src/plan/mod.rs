@@ -171,20 +171,63 @@ pub struct Plan {
     pub duration: f64,
     /// Output frame rate.
     pub fps: f64,
+    /// A streaming segment: which part of the fragmented MP4 the output keeps.
+    #[serde(default)]
+    pub fragment: Option<Fragment>,
+}
+
+/// The parts of a fragmented MP4 that HLS and DASH serve separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fragment {
+    /// `ftyp` + `moov`: the same for every segment of a rendition.
+    Init,
+    /// The `moof` + `mdat` pairs.
+    Media,
 }
 
 impl Plan {
+    /// Turns an MP4 plan into one streaming segment starting at `start` seconds: a keyframe
+    /// only at its start (`gop` one segment long, no scene cuts, no B-frames), a capped bit
+    /// rate, and fragments stamped with their place on the stream's timeline, so segments
+    /// encoded separately play one after another.
+    #[must_use]
+    pub fn into_segment(mut self, start: f64, segment_seconds: f64, part: Fragment) -> Plan {
+        if let Some(v) = self.video.as_mut() {
+            v.gop = Some(((segment_seconds * self.fps).round() as u32).max(1));
+            v.options.retain(|(k, _)| k != "bf");
+            v.options.push(("bf".into(), "0".into()));
+            v.options.push(("sc_threshold".into(), "0".into()));
+            if let Some(b) = v.bit_rate.filter(|b| *b > 0) {
+                v.max_rate = Some(b + b / 10);
+                v.buffer_size = Some(b * 2);
+            }
+        }
+        self.muxer_options = vec![
+            (
+                "movflags".into(),
+                "frag_keyframe+empty_moov+default_base_moof+frag_discont".into(),
+            ),
+            ("avoid_negative_ts".into(), "disabled".into()),
+            ("output_ts_offset".into(), format!("{start}")),
+        ];
+        self.fragment = Some(part);
+        self
+    }
+
     /// Whether the muxer writes front to back, so bytes can leave while it works. AVIF and
     /// ICO seek back to patch their headers, and a still WebP gets its colour profile added
     /// afterwards: those are written whole at the end.
     pub fn streams_output(&self) -> bool {
         let still_webp = self.kind == OutputKind::Frame && self.extension == "webp";
-        !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp
+        !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp && self.fragment.is_none()
     }
 
     /// The muxer to rewrite the finished output with, index first, when it streams as
     /// fragmented MP4 (what the cache keeps is then a classic `+faststart` MP4).
     pub fn faststart_muxer(&self) -> Option<&str> {
+        if self.fragment.is_some() {
+            return None;
+        }
         let fragmented = self
             .muxer_options
             .iter()

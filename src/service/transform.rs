@@ -133,13 +133,37 @@ impl Kino {
             &expanded.to_string(),
             &format,
         );
-        if let Some(found) = self.catalog.find_derived(&id).await? {
+        let plan = Box::pin(self.plan_for(asset, &expanded, &format));
+        self.derive(
+            asset,
+            &id,
+            path.transformation.to_string(),
+            format.clone(),
+            plan,
+        )
+        .await
+    }
+
+    /// The derived file `id` of `asset`: stored, being made (joined), or started now with the
+    /// plan `plan` resolves to (only awaited when the file must be made). `shown` is the
+    /// transformation text resource details list for it.
+    pub(super) async fn derive(
+        &self,
+        asset: &Asset,
+        id: &str,
+        shown: String,
+        format: String,
+        plan: std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Plan, ServiceError>> + Send + '_>,
+        >,
+    ) -> Result<Transformed, ServiceError> {
+        if let Some(found) = self.catalog.find_derived(id).await? {
             return Ok(Transformed::Stored(found));
         }
-        if let Some(flight) = self.derived.running(&id) {
+        if let Some(flight) = self.derived.running(id) {
             return follow(&flight, format).await;
         }
-        let plan = self.plan(asset, &expanded, &format).await?;
+        let plan = plan.await?;
         let queued = self.derived.enqueue().ok_or_else(|| {
             ServiceError::Busy("Too many transformations in progress; try again shortly".into())
         })?;
@@ -151,24 +175,25 @@ impl Kino {
             kind: ErrorKind::Internal,
             message: format!("creating a staging file: {e}"),
         })?;
-        if let Err(other) = self.derived.register(&id, flight.clone()) {
+        if let Err(other) = self.derived.register(id, flight.clone()) {
             let _ = std::fs::remove_file(&flight.path);
             return follow(&other, format).await;
         }
         let follower = flight.follow();
         let row = Derived {
-            id: id.clone(),
+            id: id.to_string(),
             cloud: asset.cloud.clone(),
             asset_id: asset.asset_id.clone(),
             version: asset.version,
-            transformation: path.transformation.to_string(),
+            transformation: shown,
             format: format.clone(),
-            blob_key: derived::blob_key(&asset.asset_id, &id, &format),
+            blob_key: derived::blob_key(&asset.asset_id, id, &format),
             bytes: 0,
             etag: String::new(),
             created_at: chrono::Utc::now(),
         };
         let kino = self.clone();
+        let id = id.to_string();
         tokio::spawn(async move {
             let _queued = queued;
             let state = kino.make(&flight, writer, plan, row).await;
@@ -240,7 +265,7 @@ impl Kino {
     }
 
     /// Plans the output: the asset and its layers on local paths, with what the probe knows.
-    async fn plan(
+    pub(super) async fn plan_for(
         &self,
         asset: &Asset,
         t: &Transformation,

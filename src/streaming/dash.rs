@@ -1,5 +1,6 @@
 //! A small MPD writer for VOD: one period, one adaptation set of muxed fMP4 renditions that
-//! share the segment timeline (`SegmentTemplate` + `SegmentTimeline`, `$Number$` from 1).
+//! share the segment timeline (`SegmentTemplate` + `SegmentTimeline`, `$Number$` from 0, as
+//! HLS numbers them).
 
 use std::fmt::Write;
 
@@ -26,7 +27,7 @@ pub fn mpd(renditions: &[Rendition], segments: &[f64], init: &str, media: &str) 
     );
     let _ = writeln!(
         out,
-        r#"      <SegmentTemplate timescale="{TIMESCALE}" initialization="{}" media="{}" startNumber="1">"#,
+        r#"      <SegmentTemplate timescale="{TIMESCALE}" initialization="{}" media="{}" startNumber="0">"#,
         escape(init),
         escape(media)
     );

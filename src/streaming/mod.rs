@@ -6,3 +6,4 @@ pub mod dash;
 pub mod hls;
 pub mod ladder;
 pub mod profiles;
+pub mod segment;

@@ -89,6 +89,24 @@ async fn hls_plays_a_never_seen_video() {
         "{variant}"
     );
     assert!(variant.contains("#EXT-X-ENDLIST"));
+    let m3u8_rs::Playlist::MediaPlaylist(media_playlist) =
+        m3u8_rs::parse_playlist_res(variant.as_bytes()).unwrap()
+    else {
+        panic!("{variant}");
+    };
+    let total: f64 = media_playlist
+        .segments
+        .iter()
+        .map(|s| f64::from(s.duration))
+        .sum();
+    let duration = body["duration"].as_f64().unwrap();
+    assert!(
+        (total - duration).abs() < 1.0 / 25.0,
+        "EXTINF sum {total} vs {duration}"
+    );
+    for s in &media_playlist.segments {
+        assert!(s.duration.round() as u64 <= media_playlist.target_duration);
+    }
 
     // ffmpeg's HLS reader plays the smallest rendition through: keyframes at every segment
     // start, the whole duration.
@@ -101,15 +119,25 @@ async fn hls_plays_a_never_seen_video() {
     );
     assert!(last > 5.0, "played to {last}");
     // Segments are cached derived files (init + two segments of one rendition).
-    let (_, body) = app
+    let (_, details) = app
         .admin(reqwest::Method::GET, "/resources/video/upload/bbb", None)
         .await;
-    assert_eq!(body["derived"].as_array().map(Vec::len), Some(3), "{body}");
+    assert_eq!(
+        details["derived"].as_array().map(Vec::len),
+        Some(3),
+        "{details}"
+    );
 
-    // The master plays too (ffmpeg picks every variant's first segment to probe).
-    let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8", app.base);
-    let (keys, last) = keyframes(&url, 0).await;
-    assert!(!keys.is_empty() && last > 5.0, "{keys:?} {last}");
+    // Every rendition decodes end to end, with the same keyframe times and range.
+    for r in 0..4 {
+        let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r={r}", app.base);
+        let (k, end) = keyframes(&url, 0).await;
+        assert_eq!(k.len(), keys.len(), "rendition {r}: {k:?}");
+        assert!(
+            (end - last).abs() < 0.1,
+            "rendition {r} ends at {end}, not {last}"
+        );
+    }
 
     // Refusals: no profile, an unknown profile, a rendition or segment that does not exist.
     for (path, status) in [
@@ -124,4 +152,17 @@ async fn hls_plays_a_never_seen_video() {
         let r = app.get(&format!("/{CLOUD}/video/upload/{path}")).await;
         assert_eq!(r.status().as_u16(), status, "{path}");
     }
+    // sp_ on an image.
+    let (status, _) = app
+        .upload_file(
+            "image",
+            &media("photo-denali.webp"),
+            &[("public_id", "still")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let r = app
+        .get(&format!("/{CLOUD}/image/upload/sp_hd/still.m3u8"))
+        .await;
+    assert_eq!(r.status(), 400);
 }

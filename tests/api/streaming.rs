@@ -138,7 +138,19 @@ async fn hls_plays_a_never_seen_video() {
             "rendition {r} ends at {end}, not {last}"
         );
     }
+}
 
+#[tokio::test]
+async fn stream_requests_that_cannot_be_served_are_clear_4xx() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .upload_file(
+            "video",
+            &media("portrait-720x1080-h264-aac.mp4"),
+            &[("public_id", "bbb")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     // Refusals: no profile, an unknown profile, a rendition or segment that does not exist.
     for (path, status) in [
         ("w_100/bbb.m3u8", 400),

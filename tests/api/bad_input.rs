@@ -194,12 +194,18 @@ async fn a_remote_url_that_does_not_answer_is_a_clear_error() {
     // A port where nothing listens (a freed ephemeral port could be taken by another test's
     // server meanwhile; port 1 is privileged and unused).
     let dead = "http://127.0.0.1:1/x.jpg".to_string();
-    // A server that accepts and never answers.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // A server that accepts connections, holds them and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hang = format!(
         "http://127.0.0.1:{}/x.jpg",
         silent.local_addr().unwrap().port()
     );
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
     for url in [&dead, &hang] {
         let mut form = Form::new();
         for (k, v) in app.signed(&[("file", url.as_str())], SECRET) {
@@ -212,10 +218,10 @@ async fn a_remote_url_that_does_not_answer_is_a_clear_error() {
         let message = error_message(&body);
         assert!(
             message.starts_with(&format!("Error in loading {url} - ")),
-            "{message}"
+            "{url}: {message}"
         );
     }
-    drop(silent);
+    holder.abort();
     assert_nothing_stored(&app).await;
 }
 

@@ -18,6 +18,7 @@ use crate::service::Kino;
 use crate::service::streaming::{StreamPart, Streamed};
 use crate::service::transform::{Client, Transformed};
 use crate::signing::verify_url;
+use crate::streaming::ladder::Track;
 use crate::url::values::Flag;
 use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
 
@@ -115,26 +116,32 @@ async fn serve(
 
 /// Which part of an adaptive stream the query asks for (`r=`, `s=`, `init=1`).
 fn stream_part(query: &str) -> Result<StreamPart, ApiError> {
-    let mut r = None;
+    let mut track = None;
     let mut s = None;
     let mut init = false;
     for (k, v) in ::url::form_urlencoded::parse(query.as_bytes()) {
-        let number = || {
-            v.parse::<usize>()
-                .map_err(|_| ApiError::bad_input(format!("Invalid {k}: {v:?} is not a number")))
-        };
         match k.as_ref() {
-            "r" => r = Some(number()?),
-            "s" => s = Some(number()?),
+            "r" => {
+                track = Some(Track::parse(&v).ok_or_else(|| {
+                    ApiError::bad_input(format!(
+                        "Invalid r: {v:?} is not a track (a rendition number or a)"
+                    ))
+                })?)
+            }
+            "s" => {
+                s = Some(v.parse::<usize>().map_err(|_| {
+                    ApiError::bad_input(format!("Invalid s: {v:?} is not a number"))
+                })?)
+            }
             "init" => init = v != "0",
             _ => {}
         }
     }
-    Ok(match (r, s, init) {
+    Ok(match (track, s, init) {
         (None, _, _) => StreamPart::Manifest,
-        (Some(rendition), _, true) => StreamPart::Init { rendition },
-        (Some(rendition), Some(segment), false) => StreamPart::Segment { rendition, segment },
-        (Some(rendition), None, false) => StreamPart::Playlist { rendition },
+        (Some(track), _, true) => StreamPart::Init(track),
+        (Some(track), Some(segment), false) => StreamPart::Segment { track, segment },
+        (Some(track), None, false) => StreamPart::Playlist(track),
     })
 }
 

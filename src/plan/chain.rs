@@ -220,6 +220,19 @@ impl<'a> Builder<'a> {
         }) || (base_media.image && base_media.duration > 0.0 && !one_page);
         let format = output::format_of(extension, animated)?;
         self.kind = format.kind;
+        // A poster (`.jpg`) of a streamed video carries `sp_` along; other outputs cannot.
+        let streamed = steps.iter().any(|s| match s {
+            Step::Apply(c) => c
+                .params
+                .iter()
+                .any(|p| matches!(p.value, Value::StreamingProfile(_))),
+            Step::Layer(_) => false,
+        });
+        if streamed && format.kind != OutputKind::Frame {
+            return Err(PlanError::Invalid(
+                "Streaming profile not supported for non-streaming formats".into(),
+            ));
+        }
         self.settings = settings(steps);
         let lossy = steps.iter().any(|s| match s {
             Step::Apply(c) => c.has_flag(&Flag::Lossy),
@@ -857,11 +870,8 @@ impl Params {
                 Value::Page(v) => p.page = Some(*v),
                 Value::Zoom(v) => p.zoom = Some(*v),
                 Value::Border(v) => p.border = Some(*v),
-                Value::StreamingProfile(_) => {
-                    return Err(PlanError::Unsupported(
-                        "streaming profiles (sp_) are not supported yet".into(),
-                    ));
-                }
+                // Checked against the output format by the builder; a frame ignores it.
+                Value::StreamingProfile(_) => {}
                 Value::Named(_) | Value::Layer(_) | Value::Underlay(_) => {
                     return Err(PlanError::Invalid(format!(
                         "{} cannot be used here",

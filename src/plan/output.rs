@@ -93,9 +93,9 @@ pub fn format_of(extension: &str, animated: bool) -> Result<Format, PlanError> {
         return Ok(fmt("webp", Animation, "webp", None, None));
     }
     if matches!(ext, "m3u8" | "mpd") {
-        return Err(PlanError::Unsupported(
-            "adaptive streaming (sp_, .m3u8, .mpd) is not supported yet".into(),
-        ));
+        return Err(PlanError::Invalid(format!(
+            "A streaming profile (sp_) is required for .{ext}"
+        )));
     }
     FORMATS
         .iter()

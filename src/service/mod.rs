@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod auth;
 pub mod chunks;
 mod error;
+pub mod profiles;
 pub mod remote;
 pub mod resources;
 pub mod streaming;

@@ -1,17 +1,24 @@
-//! A small MPD writer for VOD: one period, one adaptation set of muxed fMP4 renditions that
-//! share the segment timeline (`SegmentTemplate` + `SegmentTimeline`, `$Number$` from 0, as
-//! HLS numbers them).
+//! A small MPD writer for VOD: one period with a video adaptation set (the ladder's
+//! renditions) and an audio one (the shared audio track), both addressing the same CMAF
+//! segments HLS serves through one `SegmentTemplate` + `SegmentTimeline` (`$Number$` from 0,
+//! as HLS numbers them). DASH players want audio and video apart, hence the split tracks.
 
 use std::fmt::Write;
 
-use super::ladder::Rendition;
+use super::ladder::{AudioTrack, Rendition, Track};
 
 /// Milliseconds: the timeline's timescale.
 const TIMESCALE: u64 = 1000;
 
-/// The MPD of `renditions`; `init` and `media` are the templates (`$RepresentationID$`,
-/// `$Number$`) the player fills in.
-pub fn mpd(renditions: &[Rendition], segments: &[f64], init: &str, media: &str) -> String {
+/// The MPD of `renditions` and `audio`; `init` and `media` are the templates
+/// (`$RepresentationID$`, `$Number$`) the player fills in.
+pub fn mpd(
+    renditions: &[Rendition],
+    audio: Option<&AudioTrack>,
+    segments: &[f64],
+    init: &str,
+    media: &str,
+) -> String {
     let total: f64 = segments.iter().sum();
     let mut out = String::new();
     let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
@@ -21,10 +28,56 @@ pub fn mpd(renditions: &[Rendition], segments: &[f64], init: &str, media: &str) 
         duration(total)
     );
     let _ = writeln!(out, r#"  <Period id="0" start="PT0S">"#);
+    let (max_w, max_h) = renditions
+        .iter()
+        .fold((0, 0), |(w, h), r| (r.width.max(w), r.height.max(h)));
     let _ = writeln!(
         out,
-        r#"    <AdaptationSet contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">"#
+        r#"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="{max_w}" maxHeight="{max_h}">"#
     );
+    template(&mut out, segments, init, media);
+    for (i, r) in renditions.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            r#"      <Representation id="{}" bandwidth="{}" codecs="{}" width="{}" height="{}" frameRate="{}" sar="1:1"/>"#,
+            Track::Video(i),
+            r.video_bps + r.video_bps / 10,
+            escape(&r.codecs),
+            r.width,
+            r.height,
+            frame_rate(r.frame_rate)
+        );
+    }
+    let _ = writeln!(out, "    </AdaptationSet>");
+    if let Some(a) = audio {
+        let _ = writeln!(
+            out,
+            r#"    <AdaptationSet id="1" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1">"#
+        );
+        template(&mut out, segments, init, media);
+        let _ = writeln!(
+            out,
+            r#"      <Representation id="{}" bandwidth="{}" codecs="{}" audioSamplingRate="{}">"#,
+            Track::Audio,
+            a.bps,
+            AudioTrack::CODECS,
+            a.sample_rate
+        );
+        let _ = writeln!(
+            out,
+            r#"        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="{}"/>"#,
+            a.channels
+        );
+        let _ = writeln!(out, "      </Representation>");
+        let _ = writeln!(out, "    </AdaptationSet>");
+    }
+    let _ = writeln!(out, "  </Period>");
+    let _ = writeln!(out, "</MPD>");
+    out
+}
+
+/// The `SegmentTemplate` every representation of an adaptation set shares.
+fn template(out: &mut String, segments: &[f64], init: &str, media: &str) {
     let _ = writeln!(
         out,
         r#"      <SegmentTemplate timescale="{TIMESCALE}" initialization="{}" media="{}" startNumber="0">"#,
@@ -37,21 +90,6 @@ pub fn mpd(renditions: &[Rendition], segments: &[f64], init: &str, media: &str) 
     }
     let _ = writeln!(out, "        </SegmentTimeline>");
     let _ = writeln!(out, "      </SegmentTemplate>");
-    for (i, r) in renditions.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            r#"      <Representation id="{i}" bandwidth="{}" codecs="{}" width="{}" height="{}" frameRate="{}"/>"#,
-            r.peak_bps,
-            escape(&r.codecs),
-            r.width,
-            r.height,
-            frame_rate(r.frame_rate)
-        );
-    }
-    let _ = writeln!(out, "    </AdaptationSet>");
-    let _ = writeln!(out, "  </Period>");
-    let _ = writeln!(out, "</MPD>");
-    out
 }
 
 /// (start, duration) of each segment in timescale units; starts are exact sums, so the
@@ -109,7 +147,7 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::plan::Media;
-    use crate::streaming::ladder::{renditions, segments};
+    use crate::streaming::ladder::{AudioTrack, renditions, segments};
     use crate::streaming::profiles::find_built_in;
 
     #[test]
@@ -130,8 +168,10 @@ mod tests {
         };
         let ladder = renditions(&find_built_in("hd").unwrap().representations, &media);
         let segs = segments(media.duration);
+        let audio = AudioTrack::of(&media, 2);
         let text = mpd(
             &ladder,
+            audio.as_ref(),
             &segs,
             "$RepresentationID$/init.mp4",
             "$RepresentationID$/$Number$.m4s",
@@ -147,7 +187,15 @@ mod tests {
             .descendants()
             .filter(|n| n.has_tag_name("Representation"))
             .collect();
-        assert_eq!(reps.len(), 5);
+        assert_eq!(reps.len(), 6);
+        let sets: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("AdaptationSet"))
+            .map(|n| n.attribute("contentType"))
+            .collect();
+        assert_eq!(sets, [Some("video"), Some("audio")]);
+        assert_eq!(reps[5].attribute("id"), Some("a"));
+        assert_eq!(reps[5].attribute("codecs"), Some("mp4a.40.2"));
         assert_eq!(reps[0].attribute("frameRate"), Some("30000/1001"));
         assert!(
             reps.iter()
@@ -163,10 +211,11 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(s.len(), 16);
-        for w in s.windows(2) {
+        assert_eq!(s.len(), 32, "a timeline per adaptation set");
+        for w in s[..16].windows(2) {
             assert_eq!(w[0].0 + w[0].1, w[1].0, "no gap");
         }
+        assert_eq!(s[..16], s[16..]);
         assert_eq!(s.last().map(|(t, d)| t + d), Some(63_500));
         assert_eq!(duration(3725.25), "PT1H2M5.25S");
         assert_eq!(frame_rate(25.0), "25");

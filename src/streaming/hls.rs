@@ -1,28 +1,57 @@
 //! HLS playlists (written with m3u8-rs): the multivariant playlist of a ladder and the VOD
-//! media playlist every rendition shares (fMP4 segments behind one `EXT-X-MAP`).
+//! media playlist every track shares (fMP4 segments behind one `EXT-X-MAP`). The audio is
+//! its own track in an `EXT-X-MEDIA` group that every variant names, as in CMAF, so HLS and
+//! DASH are served the same segments.
 
 use m3u8_rs::{
-    Map, MasterPlaylist, MediaPlaylist, MediaPlaylistType, MediaSegment, Resolution, VariantStream,
+    AlternativeMedia, AlternativeMediaType, Map, MasterPlaylist, MediaPlaylist, MediaPlaylistType,
+    MediaSegment, Resolution, VariantStream,
 };
 
-use super::ladder::{Rendition, target_duration};
+use super::ladder::{AudioTrack, Rendition, Track, target_duration};
 
 /// Protocol version: float `EXTINF` needs 3, `EXT-X-MAP` in a media playlist needs 6.
 const VERSION: usize = 6;
 
-/// The multivariant playlist; `uri(i)` names rendition `i`'s media playlist.
-pub fn multivariant(renditions: &[Rendition], uri: impl Fn(usize) -> String) -> String {
+/// The audio group's id.
+const AUDIO_GROUP: &str = "audio";
+
+/// The multivariant playlist; `uri(track)` names a track's media playlist.
+pub fn multivariant(
+    renditions: &[Rendition],
+    audio: Option<&AudioTrack>,
+    uri: impl Fn(Track) -> String,
+) -> String {
+    let alternatives = audio
+        .map(|a| AlternativeMedia {
+            media_type: AlternativeMediaType::Audio,
+            uri: Some(uri(Track::Audio)),
+            group_id: AUDIO_GROUP.into(),
+            name: "default".into(),
+            default: true,
+            autoselect: true,
+            channels: Some(a.channels.to_string()),
+            ..AlternativeMedia::default()
+        })
+        .into_iter()
+        .collect();
+    let codecs = |r: &Rendition| match audio {
+        Some(_) => format!("{},{}", r.codecs, AudioTrack::CODECS),
+        None => r.codecs.clone(),
+    };
     let playlist = MasterPlaylist {
         version: Some(VERSION),
         independent_segments: true,
+        alternatives,
         variants: renditions
             .iter()
             .enumerate()
             .map(|(i, r)| VariantStream {
-                uri: uri(i),
+                uri: uri(Track::Video(i)),
                 bandwidth: r.peak_bps,
                 average_bandwidth: Some(r.average_bps),
-                codecs: Some(r.codecs.clone()),
+                codecs: Some(codecs(r)),
+                audio: audio.map(|_| AUDIO_GROUP.to_string()),
                 resolution: Some(Resolution {
                     width: u64::from(r.width),
                     height: u64::from(r.height),
@@ -76,7 +105,7 @@ mod tests {
     use crate::streaming::ladder::{renditions, segments};
     use crate::streaming::profiles::find_built_in;
 
-    fn ladder() -> Vec<Rendition> {
+    fn ladder() -> (Vec<Rendition>, Option<AudioTrack>) {
         let media = Media {
             width: 1920,
             height: 1080,
@@ -91,12 +120,16 @@ mod tests {
             shrinkable: false,
             lossless: false,
         };
-        renditions(&find_built_in("hd").unwrap().representations, &media)
+        (
+            renditions(&find_built_in("hd").unwrap().representations, &media),
+            AudioTrack::of(&media, 2),
+        )
     }
 
     #[test]
     fn the_multivariant_playlist_has_what_validators_check() {
-        let text = multivariant(&ladder(), |i| format!("{i}/index.m3u8"));
+        let (video, audio) = ladder();
+        let text = multivariant(&video, audio.as_ref(), |t| format!("{t}/index.m3u8"));
         assert!(text.starts_with("#EXTM3U\n"));
         assert!(text.contains("#EXT-X-INDEPENDENT-SEGMENTS"));
         let m3u8_rs::Playlist::MasterPlaylist(p) =
@@ -115,6 +148,18 @@ mod tests {
             assert!(v.resolution.is_some() && v.frame_rate.is_some());
         }
         assert_eq!(p.variants[0].uri, "0/index.m3u8");
+        assert!(
+            p.variants
+                .iter()
+                .all(|v| v.audio.as_deref() == Some("audio"))
+        );
+        let [group] = p.alternatives.as_slice() else {
+            panic!("one audio group: {text}");
+        };
+        assert_eq!(group.media_type, AlternativeMediaType::Audio);
+        assert_eq!(group.uri.as_deref(), Some("a/index.m3u8"));
+        assert!(group.default && group.autoselect);
+        assert_eq!(group.channels.as_deref(), Some("2"));
     }
 
     #[test]

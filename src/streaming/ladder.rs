@@ -28,10 +28,10 @@ pub struct Rendition {
     pub height: u32,
     /// Video bits per second the encoder aims at.
     pub video_bps: u64,
-    /// `BANDWIDTH` (peak) and `AVERAGE-BANDWIDTH`, audio included.
+    /// `BANDWIDTH` (peak) and `AVERAGE-BANDWIDTH`, the audio track included.
     pub peak_bps: u64,
     pub average_bps: u64,
-    /// RFC 6381 codecs (`avc1.4d401f,mp4a.40.2`).
+    /// RFC 6381 codec of the video track (`avc1.4d401f`).
     pub codecs: String,
     pub frame_rate: f64,
     /// The rung's transformation (what a segment of this rendition is made with).
@@ -64,7 +64,7 @@ pub fn renditions(representations: &[Transformation], media: &Media) -> Vec<Rend
             video_bps,
             peak_bps: video_bps + video_bps / 10 + audio,
             average_bps: video_bps + audio,
-            codecs: codecs(rung.codec.as_ref(), media.has_audio),
+            codecs: video_codecs(rung.codec.as_ref()),
             frame_rate: media.fps,
             transformation: t.clone(),
         };
@@ -79,6 +79,57 @@ pub fn renditions(representations: &[Transformation], media: &Media) -> Vec<Rend
     }
     out.sort_by_key(|r| std::cmp::Reverse(r.peak_bps));
     out
+}
+
+/// The one audio track every rendition plays with (CMAF: audio and video are separate
+/// tracks, so HLS and DASH share the same segments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioTrack {
+    pub bps: u64,
+    pub sample_rate: u32,
+    pub channels: u32,
+}
+
+impl AudioTrack {
+    /// RFC 6381 codec of AAC-LC.
+    pub const CODECS: &'static str = "mp4a.40.2";
+
+    /// The audio track of a source, if it has sound.
+    pub fn of(media: &Media, channels: u32) -> Option<AudioTrack> {
+        media.has_audio.then_some(AudioTrack {
+            bps: AUDIO_BPS,
+            sample_rate: media.sample_rate,
+            // The planner gives mono or stereo (its `aformat`).
+            channels: channels.clamp(1, 2),
+        })
+    }
+}
+
+/// A track of an adaptive stream as URLs name it (`r=0`, `r=1`, …, `r=a`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// A rendition of the ladder, by index (highest first).
+    Video(usize),
+    /// The audio track.
+    Audio,
+}
+
+impl Track {
+    pub fn parse(text: &str) -> Option<Track> {
+        match text {
+            "a" => Some(Track::Audio),
+            n => n.parse().ok().map(Track::Video),
+        }
+    }
+}
+
+impl std::fmt::Display for Track {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Track::Video(i) => write!(f, "{i}"),
+            Track::Audio => f.write_str("a"),
+        }
+    }
 }
 
 /// What a rung asks for.
@@ -113,8 +164,8 @@ fn default_bit_rate(w: u32, h: u32) -> u64 {
     (u64::from(w) * u64::from(h) * 3).max(200_000)
 }
 
-/// RFC 6381 codecs of H.264 (profile and level from `vc_h264:<profile>:<level>`) and AAC-LC.
-pub fn codecs(codec: Option<&VideoCodec>, audio: bool) -> String {
+/// RFC 6381 codec of H.264, profile and level from `vc_h264:<profile>:<level>`.
+pub fn video_codecs(codec: Option<&VideoCodec>) -> String {
     let (profile, level) = match codec {
         Some(v) if v.codec == VideoCodecName::H264 || v.codec == VideoCodecName::Auto => {
             (v.profile.as_deref().unwrap_or("high"), v.level.as_deref())
@@ -129,12 +180,7 @@ pub fn codecs(codec: Option<&VideoCodec>, audio: bool) -> String {
     let level = level
         .and_then(|l| l.parse::<f64>().ok())
         .map_or(0x28, |l| (l * 10.0).round() as u32);
-    let video = format!("avc1.{idc:02x}{constraints:02x}{level:02x}");
-    if audio {
-        format!("{video},mp4a.40.2")
-    } else {
-        video
-    }
+    format!("avc1.{idc:02x}{constraints:02x}{level:02x}")
 }
 
 /// Segment durations of a source `duration` seconds long: whole segments, the last shorter.
@@ -204,7 +250,7 @@ mod tests {
                 (426, 240, 400_000)
             ]
         );
-        assert_eq!(r[0].codecs, "avc1.4d401f,mp4a.40.2");
+        assert_eq!(r[0].codecs, "avc1.4d401f");
         assert_eq!(r[0].peak_bps, 3_500_000 + 350_000 + 128_000);
         assert_eq!(r[0].average_bps, 3_500_000 + 128_000);
     }
@@ -218,6 +264,19 @@ mod tests {
         // A portrait source keeps its shape inside each box.
         let r = renditions(&hd.representations, &media(1080, 1920, false));
         assert_eq!((r[0].width, r[0].height), (406, 720));
+    }
+
+    #[test]
+    fn tracks_are_named_by_index_or_a() {
+        assert_eq!(Track::parse("3"), Some(Track::Video(3)));
+        assert_eq!(Track::parse("a"), Some(Track::Audio));
+        assert_eq!(Track::parse("x"), None);
+        assert_eq!(Track::Audio.to_string(), "a");
+        assert_eq!(AudioTrack::of(&media(640, 360, false), 2), None);
+        assert_eq!(
+            AudioTrack::of(&media(640, 360, true), 6).map(|a| a.channels),
+            Some(2)
+        );
     }
 
     #[test]

@@ -1,14 +1,36 @@
-//! Streaming segments: the transformation a rendition's segment is made with, and the part
-//! of the fragmented MP4 output each request keeps.
+//! Streaming segments: the transformation a track's segment is made with, and the part of
+//! the fragmented MP4 output each request keeps.
 
 use crate::plan::Fragment;
-use crate::url::values::Time;
+use crate::url::values::{AudioCodec, Time};
 use crate::url::{Component, Param, Transformation, Value};
 
-/// `so_{start},du_{duration}`, then the user's components (without `sp_`), then the rung.
+/// What one track of a stream is made with, after the user's own transformation: a video
+/// rendition is its rung without sound; the audio track is the user's sound alone (made as
+/// `.m4a`).
+pub fn track_transformation(rung: Option<&Transformation>) -> Transformation {
+    let Some(rung) = rung else {
+        return Transformation::default();
+    };
+    let mut t = rung.clone();
+    t.components.push(Component {
+        params: vec![Param {
+            text: "ac_none".into(),
+            value: Value::AudioCodec(AudioCodec::None),
+        }],
+    });
+    t
+}
+
+/// The container a track's segments are made in.
+pub fn track_format(rung: Option<&Transformation>) -> &'static str {
+    if rung.is_some() { "mp4" } else { "m4a" }
+}
+
+/// `so_{start},du_{duration}`, then the user's components (without `sp_`), then the track's.
 pub fn segment_transformation(
     user: &Transformation,
-    rung: &Transformation,
+    track: &Transformation,
     start: f64,
     duration: f64,
 ) -> Transformation {
@@ -26,7 +48,7 @@ pub fn segment_transformation(
     };
     let mut components = vec![trim];
     components.extend(without_profile(user).components);
-    components.extend(rung.components.iter().cloned());
+    components.extend(track.components.iter().cloned());
     Transformation { components }
 }
 
@@ -117,10 +139,18 @@ mod tests {
     fn the_segment_transformation_trims_first_and_drops_sp() {
         let user = Transformation::parse_str("e_volume:-50/sp_hd").unwrap();
         let rung = Transformation::parse_str("c_limit,w_640,h_360,br_800k").unwrap();
-        let t = segment_transformation(&user, &rung, 8.0, 4.0);
+        let video = track_transformation(Some(&rung));
+        let t = segment_transformation(&user, &video, 8.0, 4.0);
         assert_eq!(
             t.to_string(),
-            "du_4,so_8/e_volume:-50/br_800k,c_limit,h_360,w_640"
+            "du_4,so_8/e_volume:-50/br_800k,c_limit,h_360,w_640/ac_none"
+        );
+        let audio = track_transformation(None);
+        let t = segment_transformation(&user, &audio, 8.0, 4.0);
+        assert_eq!(t.to_string(), "du_4,so_8/e_volume:-50");
+        assert_eq!(
+            (track_format(Some(&rung)), track_format(None)),
+            ("mp4", "m4a")
         );
         assert_eq!(profile_name(&user), Some("hd"));
         assert_eq!(without_profile(&user).to_string(), "e_volume:-50");

@@ -1,5 +1,6 @@
-//! Adaptive streaming end to end: `sp_<profile>` HLS for a never-seen video, its media
-//! playlists and segments made on demand, played by the ffmpeg CLI's HLS reader.
+//! Adaptive streaming end to end: `sp_<profile>` HLS and DASH for a never-seen video, their
+//! playlists and CMAF segments made on demand and shared, played by the ffmpeg CLI's HLS and
+//! DASH readers.
 
 use crate::helpers::{CLOUD, media, spawn_app};
 
@@ -15,26 +16,28 @@ async fn text(app: &crate::helpers::TestApp, path: &str) -> (u16, String, String
     (status, ct, r.text().await.unwrap())
 }
 
-/// Video keyframe times and the last packet time, read from `url` by ffprobe (on a blocking
-/// thread: the server answering it runs in this test's runtime).
-async fn keyframes(url: &str, variant: usize) -> (Vec<f64>, f64) {
-    let url = url.to_string();
-    tokio::task::spawn_blocking(move || probe_keyframes(&url, variant))
+/// Keyframe times and the end of the last packet of the first video stream in `url`, read by
+/// ffprobe (on a blocking thread: the server answering it runs in this test's runtime).
+async fn keyframes(url: &str) -> (Vec<f64>, f64) {
+    packets(url, "v:0").await
+}
+
+async fn packets(url: &str, stream: &str) -> (Vec<f64>, f64) {
+    let (url, stream) = (url.to_string(), stream.to_string());
+    tokio::task::spawn_blocking(move || probe_packets(&url, &stream))
         .await
         .unwrap()
 }
 
-fn probe_keyframes(url: &str, variant: usize) -> (Vec<f64>, f64) {
+fn probe_packets(url: &str, stream: &str) -> (Vec<f64>, f64) {
     let out = std::process::Command::new("timeout")
+        .args(["120", "ffprobe", "-v", "error", "-select_streams", stream])
         .args([
-            "120",
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            &format!("v:{variant}"),
+            "-show_entries",
+            "packet=pts_time,duration_time,flags",
+            "-of",
+            "csv=p=0",
         ])
-        .args(["-show_entries", "packet=pts_time,flags", "-of", "csv=p=0"])
         .arg(url)
         .output()
         .unwrap();
@@ -49,7 +52,8 @@ fn probe_keyframes(url: &str, variant: usize) -> (Vec<f64>, f64) {
     for line in text.lines() {
         let mut parts = line.split(',');
         let t: f64 = parts.next().and_then(|t| t.parse().ok()).unwrap_or(0.0);
-        last = last.max(t);
+        let d: f64 = parts.next().and_then(|d| d.parse().ok()).unwrap_or(0.0);
+        last = last.max(t + d);
         if parts.next().is_some_and(|f| f.contains('K')) {
             keys.push(t);
         }
@@ -80,9 +84,70 @@ async fn hls_plays_a_never_seen_video() {
     };
     assert_eq!(p.variants.len(), 5, "{master}");
     assert_eq!(p.variants[0].uri, "bbb.m3u8?r=0");
+    // The sound is its own track, in a group every variant names (CMAF, shared with DASH).
+    assert_eq!(p.alternatives.len(), 1, "{master}");
+    assert_eq!(p.alternatives[0].uri.as_deref(), Some("bbb.m3u8?r=a"));
+    assert!(
+        p.variants
+            .iter()
+            .all(|v| v.audio.as_deref() == Some("audio"))
+    );
     // A media playlist.
-    let (status, _, variant) =
-        text(&app, &format!("/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r=4")).await;
+    let duration = body["duration"].as_f64().unwrap();
+    check_media_playlist(&app, "sp_hd/bbb.m3u8?r=4", duration).await;
+
+    // ffmpeg's HLS reader plays the smallest rendition through: keyframes at every segment
+    // start, the whole duration.
+    let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r=4", app.base);
+    let (keys, last) = keyframes(&url).await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys[0].abs() < 0.05 && (keys[1] - 4.0).abs() < 0.05,
+        "{keys:?}"
+    );
+    assert!(
+        (last - duration).abs() < 0.05,
+        "played to {last} of {duration}"
+    );
+    // Segments are cached derived files (init + two segments of one rendition).
+    let (_, details) = app
+        .admin(reqwest::Method::GET, "/resources/video/upload/bbb", None)
+        .await;
+    assert_eq!(
+        details["derived"].as_array().map(Vec::len),
+        Some(3),
+        "{details}"
+    );
+
+    // Every rendition decodes end to end, with the same keyframe times and range.
+    for r in 0..4 {
+        let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r={r}", app.base);
+        let (k, end) = keyframes(&url).await;
+        assert_eq!(k, keys, "rendition {r}");
+        assert!(
+            (end - last).abs() < 0.05,
+            "rendition {r} ends at {end}, not {last}"
+        );
+    }
+    // The audio track covers the same range.
+    let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r=a", app.base);
+    let (_, end) = packets(&url, "a:0").await;
+    assert!((end - duration).abs() < 0.05, "audio ends at {end}");
+    // The multivariant playlist as a player reads it: five videos and one sound.
+    let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8", app.base);
+    let streams = tokio::task::spawn_blocking(move || stream_kinds(&url))
+        .await
+        .unwrap();
+    assert_eq!(
+        streams,
+        ["audio", "video", "video", "video", "video", "video"]
+    );
+}
+
+/// A VOD media playlist: behind its init segment, ended, EXTINF summing to `duration`, none
+/// over the target duration.
+async fn check_media_playlist(app: &crate::helpers::TestApp, path: &str, duration: f64) {
+    let (status, _, variant) = text(app, &format!("/{CLOUD}/video/upload/{path}")).await;
     assert_eq!(status, 200, "{variant}");
     assert!(
         variant.contains("#EXT-X-MAP:URI=\"bbb.mp4?r=4&init=1\""),
@@ -99,7 +164,6 @@ async fn hls_plays_a_never_seen_video() {
         .iter()
         .map(|s| f64::from(s.duration))
         .sum();
-    let duration = body["duration"].as_f64().unwrap();
     assert!(
         (total - duration).abs() < 1.0 / 25.0,
         "EXTINF sum {total} vs {duration}"
@@ -107,37 +171,134 @@ async fn hls_plays_a_never_seen_video() {
     for s in &media_playlist.segments {
         assert!(s.duration.round() as u64 <= media_playlist.target_duration);
     }
+}
 
-    // ffmpeg's HLS reader plays the smallest rendition through: keyframes at every segment
-    // start, the whole duration.
-    let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r=4", app.base);
-    let (keys, last) = keyframes(&url, 0).await;
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    assert!(
-        keys[0].abs() < 0.05 && (keys[1] - 4.0).abs() < 0.05,
-        "{keys:?}"
-    );
-    assert!(last > 5.0, "played to {last}");
-    // Segments are cached derived files (init + two segments of one rendition).
-    let (_, details) = app
-        .admin(reqwest::Method::GET, "/resources/video/upload/bbb", None)
-        .await;
-    assert_eq!(
-        details["derived"].as_array().map(Vec::len),
-        Some(3),
-        "{details}"
-    );
-
-    // Every rendition decodes end to end, with the same keyframe times and range.
-    for r in 0..4 {
-        let url = format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8?r={r}", app.base);
-        let (k, end) = keyframes(&url, 0).await;
-        assert_eq!(k.len(), keys.len(), "rendition {r}: {k:?}");
-        assert!(
-            (end - last).abs() < 0.1,
-            "rendition {r} ends at {end}, not {last}"
-        );
+/// A static MPD with a video and an audio adaptation set whose timelines cover `duration`
+/// without gaps, every representation described; returns the top rendition's size.
+fn check_mpd(mpd: &str, duration: f64) -> (u64, u64) {
+    let doc = roxmltree::Document::parse(mpd).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.attribute("type"), Some("static"));
+    assert!(root.attribute("minBufferTime").is_some() && root.attribute("profiles").is_some());
+    let sets: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("AdaptationSet"))
+        .collect();
+    assert_eq!(sets.len(), 2, "{mpd}");
+    for set in &sets {
+        assert_eq!(set.attribute("segmentAlignment"), Some("true"));
+        assert_eq!(set.attribute("startWithSAP"), Some("1"));
+        // The timeline covers the whole duration, without gaps.
+        let mut at = 0u64;
+        for s in set.descendants().filter(|n| n.has_tag_name("S")) {
+            assert_eq!(s.attribute("t").and_then(|t| t.parse().ok()), Some(at));
+            at += s
+                .attribute("d")
+                .and_then(|d| d.parse::<u64>().ok())
+                .unwrap();
+        }
+        assert!((at as f64 / 1000.0 - duration).abs() < 0.002, "{at} ms");
     }
+    let reps: Vec<_> = sets[0]
+        .children()
+        .filter(|n| n.has_tag_name("Representation"))
+        .collect();
+    assert!(!reps.is_empty());
+    for r in &reps {
+        for a in ["id", "bandwidth", "codecs", "width", "height", "frameRate"] {
+            assert!(r.attribute(a).is_some(), "{a} missing: {mpd}");
+        }
+    }
+    (
+        reps[0].attribute("width").unwrap().parse::<u64>().unwrap(),
+        reps[0].attribute("height").unwrap().parse::<u64>().unwrap(),
+    )
+}
+
+/// The codec types of every stream a player finds behind `url`, sorted (ffprobe lists a
+/// stream again under each program that has it; each is counted once).
+fn stream_kinds(url: &str) -> Vec<String> {
+    let out = std::process::Command::new("timeout")
+        .args(["120", "ffprobe", "-v", "error", "-show_entries"])
+        .args(["stream=index,codec_type", "-of", "csv=p=0", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams: std::collections::BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().split_once(','))
+        .map(|(i, kind)| (i.to_string(), kind.to_string()))
+        .collect();
+    let mut kinds: Vec<String> = streams.into_values().collect();
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dash_plays_a_never_seen_video_from_the_segments_hls_uses() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .upload_file(
+            "video",
+            &media("landscape-720p-h264-aac51-bbb.mp4"),
+            &[("public_id", "dash/bbb")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let duration = body["duration"].as_f64().unwrap();
+
+    let (status, ct, mpd) = text(&app, &format!("/{CLOUD}/video/upload/sp_sd/dash/bbb.mpd")).await;
+    assert_eq!(status, 200, "{mpd}");
+    assert_eq!(ct, "application/dash+xml");
+    let top = check_mpd(&mpd, duration);
+
+    // ffmpeg's DASH reader plays the top rendition and the sound to the end.
+    let url = format!("{}/{CLOUD}/video/upload/sp_sd/dash/bbb.mpd", app.base);
+    let (keys, end) = keyframes(&url).await;
+    assert!((end - duration).abs() < 0.05, "video ends at {end}");
+    assert!(keys.len() >= 2 && (keys[1] - 4.0).abs() < 0.05, "{keys:?}");
+    let (_, end) = packets(&url, "a:0").await;
+    assert!((end - duration).abs() < 0.05, "audio ends at {end}");
+    let probe = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("ffprobe")
+                .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+                .args(["stream=width,height", "-of", "csv=p=0", &url])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).lines().next(),
+        Some(format!("{},{}", top.0, top.1).as_str())
+    );
+
+    // The HLS stream of the same profile is served from the segments DASH made.
+    let (_, details) = app
+        .admin(
+            reqwest::Method::GET,
+            "/resources/video/upload/dash/bbb",
+            None,
+        )
+        .await;
+    let made = details["derived"].as_array().map(Vec::len).unwrap();
+    let hls = format!("{}/{CLOUD}/video/upload/sp_sd/dash/bbb.m3u8?r=0", app.base);
+    keyframes(&hls).await;
+    let (_, details) = app
+        .admin(
+            reqwest::Method::GET,
+            "/resources/video/upload/dash/bbb",
+            None,
+        )
+        .await;
+    assert_eq!(details["derived"].as_array().map(Vec::len), Some(made));
 }
 
 #[tokio::test]
@@ -158,12 +319,42 @@ async fn stream_requests_that_cannot_be_served_are_clear_4xx() {
         ("sp_hd/bbb.m3u8?r=9", 404),
         ("sp_hd/bbb.m3u8?r=0&s=99", 404),
         ("sp_hd/bbb.m3u8?r=x", 400),
-        ("sp_hd/bbb.mpd", 400),
+        ("sp_hd/bbb.mp4?r=a&s=99", 404),
+        ("sp_hd/bbb.mp4?r=0&s=-1", 400),
         ("sp_hd/bbb.mp4", 400),
+        ("sp_hd/bbb.webm", 400),
     ] {
         let r = app.get(&format!("/{CLOUD}/video/upload/{path}")).await;
         assert_eq!(r.status().as_u16(), status, "{path}");
+        if status == 400 {
+            assert!(r.headers().contains_key("x-cld-error"), "{path}");
+        }
     }
+    // A poster made with the stream's transformation ignores `sp_` (as the SDKs build it).
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/sp_hd,so_0.5/bbb.jpg"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap()[..2], [0xFF, 0xD8]);
+    // A silent video has no audio track to offer.
+    let (status, _) = app
+        .upload_file(
+            "video",
+            &media("webm-vp9-square-642-bbb-noaudio.webm"),
+            &[("public_id", "silent")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _, master) = text(&app, &format!("/{CLOUD}/video/upload/sp_sd/silent.m3u8")).await;
+    assert_eq!(status, 200);
+    assert!(
+        !master.contains("EXT-X-MEDIA") && !master.contains("mp4a"),
+        "{master}"
+    );
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/sp_sd/silent.mp4?r=a&s=0"))
+        .await;
+    assert_eq!(r.status(), 404);
     // sp_ on an image.
     let (status, _) = app
         .upload_file(

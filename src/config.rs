@@ -24,6 +24,37 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Size and time limits.
     pub limits: Limits,
+    /// The background job queue (eager transformations, notifications).
+    pub jobs: Jobs,
+}
+
+/// How background jobs are run and retried.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jobs {
+    /// Jobs run at once by this process.
+    pub workers: u64,
+    /// Seconds a claimed job stays claimed without a heartbeat; a job whose claimer died is
+    /// taken again after this.
+    pub lease_secs: u64,
+    /// Seconds before the first retry of a failed job; each further retry waits twice as long.
+    pub retry_secs: u64,
+    /// Attempts before a job is given up (kept as `failed`, with its error).
+    pub max_attempts: u64,
+    /// Seconds a webhook receiver has to answer.
+    pub notify_timeout_secs: u64,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            workers: 1,
+            lease_secs: 60,
+            retry_secs: 30,
+            max_attempts: 6,
+            notify_timeout_secs: 30,
+        }
+    }
 }
 
 /// Limits that protect the server from absurd input.
@@ -59,6 +90,7 @@ impl Default for Config {
             storage: None,
             public_url: None,
             limits: Limits::default(),
+            jobs: Jobs::default(),
         }
     }
 }
@@ -97,6 +129,11 @@ const ENV_KEYS: &[&str] = &[
     "limits.max_image_pixels",
     "limits.transform_workers",
     "limits.transform_queue",
+    "jobs.workers",
+    "jobs.lease_secs",
+    "jobs.retry_secs",
+    "jobs.max_attempts",
+    "jobs.notify_timeout_secs",
 ];
 
 impl Config {
@@ -164,6 +201,11 @@ impl Config {
             ("limits.max_output_dimension", l.max_output_dimension),
             ("limits.max_image_pixels", l.max_image_pixels),
             ("limits.transform_queue", l.transform_queue),
+            ("jobs.workers", self.jobs.workers),
+            ("jobs.lease_secs", self.jobs.lease_secs),
+            ("jobs.retry_secs", self.jobs.retry_secs),
+            ("jobs.max_attempts", self.jobs.max_attempts),
+            ("jobs.notify_timeout_secs", self.jobs.notify_timeout_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{name}: must be greater than 0"));

@@ -77,6 +77,7 @@ impl App {
             limits: config.limits.clone(),
             secure_url: public_url.clone(),
             public_url,
+            jobs: crate::service::jobs::JobQueue::new(config.jobs.clone()),
         };
         match kino.sweep_trash().await {
             Ok(0) => {}
@@ -104,15 +105,21 @@ impl App {
         let router =
             api::router(self.kino.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
         let app = MapRequestLayer::new(api::normalize_api_path).layer(router);
-        axum::serve(
+        let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+        let jobs = tokio::spawn(crate::service::jobs::run(self.kino.clone(), async {
+            let _ = jobs_stopped.await;
+        }));
+        let served = axum::serve(
             self.listener,
             axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| format!("server error: {e}"))?;
+        .map_err(|e| format!("server error: {e}"));
+        let _ = stop_jobs.send(());
+        let _ = jobs.await;
         self.kino.catalog.close().await;
-        Ok(())
+        served
     }
 }
 

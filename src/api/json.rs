@@ -51,11 +51,7 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
 }
 
 /// One entry of an upload's `eager` list.
-pub fn eager_item(
-    kino: &Kino,
-    asset: &Asset,
-    made: &crate::service::transform::EagerMade,
-) -> Value {
+pub fn eager_item(kino: &Kino, asset: &Asset, made: &crate::service::eager::EagerMade) -> Value {
     let path = transformed_path(
         asset,
         &made.transformation,

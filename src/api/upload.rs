@@ -15,6 +15,7 @@ use crate::params::{Params, parse_context};
 use crate::service::Kino;
 use crate::service::auth::Caller;
 use crate::service::chunks::{ChunkProgress, parse_content_range};
+use crate::service::eager::{EagerItem, EagerJob};
 use crate::service::resources::TagCommand;
 use crate::service::upload::{Incoming, UploadType};
 use crate::url::{DeliveryType, ResourceType};
@@ -94,21 +95,10 @@ async fn upload(
     let headers: HeaderMap = request.headers().clone();
     let UploadBody { mut params, file } = read_upload(&kino, request, true).await?;
     let caller = kino.authorize_upload(&cloud, &params, true).await?;
-    if let Some(name) = params.get("upload_preset").map(str::to_string) {
-        let preset = match &caller {
-            Caller::UnsignedPreset(p) => Some(p.clone()),
-            Caller::Signed => kino.catalog.preset(&cloud, &name).await?,
-        };
-        let preset =
-            preset.ok_or_else(|| ApiError::bad_input(format!("Upload preset {name} not found")))?;
-        let mut defaults = Params::new();
-        for (k, v) in &preset.settings {
-            defaults.push(k, v.clone());
-        }
-        params.merge_defaults(&defaults);
-    }
+    apply_preset(&kino, &cloud, &caller, &mut params).await?;
     let file = file.ok_or_else(|| ApiError::bad_input("Missing required parameter - file"))?;
     let eager = eager_list(&params)?;
+    let notifications = Notifications::of(&params)?;
     let (staged, filename) = match file {
         FileSource::Staged(staged, name) => (staged, name),
         FileSource::Text(text) if text.starts_with("data:") => {
@@ -165,9 +155,70 @@ async fn upload(
         uploaded.overwritten,
     );
     if !eager.is_empty() {
-        body["eager"] = make_eager(&kino, &uploaded.asset, &eager).await?;
+        body["eager"] = make_eager(&kino, &uploaded.asset, &eager, &notifications).await?;
+    }
+    if let Some(url) = &notifications.upload {
+        let mut notice = body.clone();
+        notice["notification_type"] = json!("upload");
+        notice["timestamp"] =
+            json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        kino.notify(&cloud, url, &notice).await?;
     }
     Ok(axum::Json(body).into_response())
+}
+
+/// Fills parameters the request left out from its `upload_preset`.
+async fn apply_preset(
+    kino: &Kino,
+    cloud: &str,
+    caller: &Caller,
+    params: &mut Params,
+) -> Result<(), ApiError> {
+    let Some(name) = params.get("upload_preset").map(str::to_string) else {
+        return Ok(());
+    };
+    let preset = match caller {
+        Caller::UnsignedPreset(p) => Some(p.clone()),
+        Caller::Signed => kino.catalog.preset(cloud, &name).await?,
+    };
+    let preset =
+        preset.ok_or_else(|| ApiError::bad_input(format!("Upload preset {name} not found")))?;
+    let mut defaults = Params::new();
+    for (k, v) in &preset.settings {
+        defaults.push(k, v.clone());
+    }
+    params.merge_defaults(&defaults);
+    Ok(())
+}
+
+/// Where the caller wants to hear about an upload and its eager transformations, and whether
+/// those run in the background (`eager_async`). Checked before anything is stored.
+#[derive(Debug, Default)]
+struct Notifications {
+    eager_async: bool,
+    /// `notification_url`: the `upload` notification (and `eager`, without the next one).
+    upload: Option<String>,
+    /// `eager_notification_url`.
+    eager: Option<String>,
+}
+
+impl Notifications {
+    fn of(params: &Params) -> Result<Notifications, ApiError> {
+        let url = |key: &str| -> Result<Option<String>, ApiError> {
+            match params.get(key).map(str::trim).filter(|u| !u.is_empty()) {
+                None => Ok(None),
+                Some(u) => {
+                    crate::service::notify::check_url(u).map_err(ApiError::bad_input)?;
+                    Ok(Some(u.to_string()))
+                }
+            }
+        };
+        Ok(Notifications {
+            eager_async: params.bool("eager_async")?.unwrap_or(false),
+            upload: url("notification_url")?,
+            eager: url("eager_notification_url")?,
+        })
+    }
 }
 
 /// The `eager` parameter (eager syntax: `c_fill,w_100|w_50/png`), checked before anything is
@@ -180,13 +231,59 @@ fn eager_list(params: &Params) -> Result<Vec<crate::url::Eager>, ApiError> {
         .map_err(|e| ApiError::bad_input(format!("Invalid eager transformation: {e}")))
 }
 
-/// Makes each eager derived file now (also for `eager_async`: there is no job queue yet) and
-/// lists them as the upload response's `eager`.
+/// Makes each eager derived file now and lists them as the response's `eager`; with
+/// `eager_async`, queues them as one job instead and lists them as processing.
 async fn make_eager(
     kino: &Kino,
     asset: &crate::catalog::Asset,
     eager: &[crate::url::Eager],
+    notifications: &Notifications,
 ) -> Result<serde_json::Value, ApiError> {
+    if notifications.eager_async {
+        let secret = kino.account.api_secret.expose();
+        let items: Vec<EagerItem> = eager
+            .iter()
+            .map(|e| {
+                let t = e.transformation.to_string();
+                let format = e.format.clone().unwrap_or_else(|| asset.format.clone());
+                let path = super::json::transformed_path(asset, &t, &format, secret);
+                EagerItem {
+                    eager: match &e.format {
+                        Some(f) => format!("{t}/{f}"),
+                        None => t.clone(),
+                    },
+                    transformation: t,
+                    format,
+                    url: format!("{}{path}", kino.public_url),
+                    secure_url: format!("{}{path}", kino.secure_url),
+                }
+            })
+            .collect();
+        let job = EagerJob {
+            cloud: asset.cloud.clone(),
+            resource_type: asset.resource_type.as_str().into(),
+            delivery_type: asset.delivery_type.as_str().into(),
+            public_id: asset.public_id.clone(),
+            asset_id: asset.asset_id.clone(),
+            version: asset.version,
+            batch_id: crate::service::jobs::new_id(),
+            notification_url: notifications
+                .eager
+                .clone()
+                .or_else(|| notifications.upload.clone()),
+            items,
+        };
+        kino.queue_eager(&job).await?;
+        let listed = job
+            .items
+            .iter()
+            .map(|i| {
+                json!({"status": "processing", "batch_id": job.batch_id,
+                       "url": i.url, "secure_url": i.secure_url})
+            })
+            .collect();
+        return Ok(serde_json::Value::Array(listed));
+    }
     let mut items = Vec::with_capacity(eager.len());
     for e in eager {
         let made = kino.make_eager(asset, e).await?;
@@ -237,6 +334,7 @@ async fn explicit(
     let public_id = required(params, "public_id")?;
     let dt = delivery_type(params, "type")?;
     let eager = eager_list(params)?;
+    let notifications = Notifications::of(params)?;
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
     if params.contains("tags") {
         kino.tag_assets(
@@ -256,7 +354,7 @@ async fn explicit(
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
     let mut body = upload_response(kino, &asset, false, false);
     if !eager.is_empty() {
-        body["eager"] = make_eager(kino, &asset, &eager).await?;
+        body["eager"] = make_eager(kino, &asset, &eager, &notifications).await?;
     }
     Ok(body)
 }

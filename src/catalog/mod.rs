@@ -10,6 +10,7 @@ mod assets;
 mod derived;
 mod error;
 mod folders;
+mod jobs;
 mod model;
 mod presets;
 mod streaming_profiles;
@@ -17,6 +18,7 @@ mod transformations;
 
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
+pub use jobs::{ClaimedJob, JobRow, NewJob};
 pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
 pub use streaming_profiles::StoredProfile;
 

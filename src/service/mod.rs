@@ -1,12 +1,16 @@
 //! What the API calls mean, independent of HTTP: upload ingestion, chunked uploads, remote
-//! fetch, authorization of signed and unsigned requests, and operations on resources.
+//! fetch, authorization of signed and unsigned requests, operations on resources,
+//! transformations and streams, and the background jobs (eager work, notifications).
 //!
 //! Handlers in `api` parse a request into plain values and call one function here.
 
 pub mod analysis;
 pub mod auth;
 pub mod chunks;
+pub mod eager;
 mod error;
+pub mod jobs;
+pub mod notify;
 pub mod profiles;
 pub mod remote;
 pub mod resources;
@@ -39,6 +43,8 @@ pub struct Kino {
     pub public_url: String,
     /// Base of `secure_url` in responses.
     pub secure_url: String,
+    /// The background job queue's settings and wake-up signal.
+    pub jobs: jobs::JobQueue,
 }
 
 impl Kino {

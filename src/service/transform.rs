@@ -44,17 +44,6 @@ pub struct Client {
     pub dpr: Option<f64>,
 }
 
-/// A derived file made at upload (`eager`): what the response lists.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EagerMade {
-    /// The transformation as the request gave it (canonical form).
-    pub transformation: String,
-    pub format: String,
-    pub bytes: i64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-}
-
 /// Planner input from what the probe stored.
 pub fn media_of(info: &MediaInfo) -> Media {
     Media {
@@ -201,67 +190,6 @@ impl Kino {
             kino.derived.forget(&id);
         });
         started(follower, format).await
-    }
-
-    /// Makes the derived file of an eager transformation now and waits for it to be stored.
-    pub async fn make_eager(
-        &self,
-        asset: &Asset,
-        eager: &crate::url::Eager,
-    ) -> Result<EagerMade, ServiceError> {
-        let format = eager.format.clone().unwrap_or_else(|| asset.format.clone());
-        let path = DeliveryPath {
-            cloud: asset.cloud.clone(),
-            resource_type: asset.resource_type,
-            delivery_type: asset.delivery_type,
-            signature: None,
-            transformation: eager.transformation.clone(),
-            version: Some(asset.version),
-            public_id: asset.public_id.clone(),
-            extension: Some(format.clone()),
-            signed_text: String::new(),
-        };
-        let mut stored = None;
-        // A flight started by this call (or joined) is read to its end, then the row exists.
-        for _ in 0..2 {
-            match self.transformed(&path, asset, Client::default()).await? {
-                Transformed::Stored(d) => {
-                    stored = Some(d);
-                    break;
-                }
-                Transformed::Live { follower, .. } => {
-                    let mut bytes = std::pin::pin!(follower.into_stream());
-                    while let Some(chunk) = futures::StreamExt::next(&mut bytes).await {
-                        chunk.map_err(|e| ServiceError::Failed {
-                            kind: ErrorKind::BadInput,
-                            message: format!("Eager transformation failed: {e}"),
-                        })?;
-                    }
-                }
-            }
-        }
-        let derived = stored.ok_or_else(|| ServiceError::Failed {
-            kind: ErrorKind::Internal,
-            message: "the eager output was not stored".into(),
-        })?;
-        let size = self
-            .store
-            .local_path(&derived.blob_key)
-            .map(|p| tokio::task::spawn_blocking(move || crate::engine::probe(&p, None, u64::MAX)));
-        let (width, height) = match size {
-            Some(task) => match task.await {
-                Ok(Ok(info)) => (info.width, info.height),
-                _ => (None, None),
-            },
-            None => (None, None),
-        };
-        Ok(EagerMade {
-            transformation: eager.transformation.to_string(),
-            format: derived.format,
-            bytes: derived.bytes,
-            width,
-            height,
-        })
     }
 
     /// Plans the output: the asset and its layers on local paths, with what the probe knows.

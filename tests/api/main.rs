@@ -8,6 +8,7 @@ mod delivery;
 mod golden;
 mod helpers;
 mod images;
+mod jobs;
 mod streaming;
 mod streaming_profiles;
 mod transform;

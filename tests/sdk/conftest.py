@@ -75,6 +75,9 @@ class Server:
         stdout_path = self.workdir / f"kino-stdout-{self.starts}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDINARY_")}
         env["CLOUDINARY_URL"] = f"cloudinary://{API_KEY}:{API_SECRET}@{CLOUD}"
+        # Short job leases and retry delays, so crash and retry tests finish quickly.
+        env.setdefault("KINO_JOBS__LEASE_SECS", "2")
+        env.setdefault("KINO_JOBS__RETRY_SECS", "1")
         with open(stdout_path, "wb") as out, open(self.stderr_path, "ab") as err:
             err.write(f"\n----- kino start #{self.starts} -----\n".encode())
             err.flush()
@@ -107,6 +110,14 @@ class Server:
         rc = self.stop()
         self.start()
         return rc
+
+    def crash_and_restart(self):
+        """SIGKILL the server (no shutdown work at all), then start it on the same data dir."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        self.start()
 
     def configure_sdk(self):
         cloudinary.config(
@@ -361,6 +372,69 @@ def remote_files(tmp_path_factory):
     files = RemoteFiles(tmp_path_factory.mktemp("remote"))
     yield files
     files.close()
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+class WebhookReceiver:
+    """Records the POSTs it gets (headers and exact body bytes); answers 500 to the first
+    ``fail_first`` of them, 200 after."""
+
+    def __init__(self):
+        self.received = []
+        self.fail_first = 0
+        self.answered = 0
+        self.lock = threading.Condition()
+        receiver = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.answered += 1
+                    failing = receiver.answered <= receiver.fail_first
+                    if not failing:
+                        receiver.received.append({"path": self.path,
+                                                  "headers": dict(self.headers),
+                                                  "body": body.decode()})
+                    receiver.lock.notify_all()
+                self.send_response(500 if failing else 200)
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
+
+    def wait_for(self, path, timeout=120.0):
+        """The first notification posted to ``path``, waiting up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for r in self.received:
+                    if r["path"] == f"/{path}":
+                        return r
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no notification at /{path} within {timeout}s; "
+                                         f"got {[r['path'] for r in self.received]}")
+                self.lock.wait(left)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def webhooks():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
 
 
 # --------------------------------------------------------------------------- generated media

@@ -1,0 +1,53 @@
+//! The job queue as a user meets it: notifications that nobody takes are retried with a
+//! growing delay, then kept as failed with their error — never dropped silently.
+
+use std::time::Duration;
+
+use crate::helpers::{CLOUD, media, spawn_app_with};
+
+#[tokio::test]
+async fn a_notification_nobody_takes_is_retried_then_kept_as_failed() {
+    let app = spawn_app_with(|c| {
+        c.jobs.retry_secs = 1;
+        c.jobs.max_attempts = 3;
+        c.jobs.notify_timeout_secs = 2;
+    })
+    .await;
+    // Port 1: nothing listens there.
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("photo-denali.webp"),
+            &[
+                ("public_id", "p"),
+                ("notification_url", "http://127.0.0.1:1/hook"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let catalog = kino::catalog::Catalog::open(&format!(
+        "sqlite://{}",
+        app.data_dir().join("kino.db").display()
+    ))
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let job = loop {
+        let jobs = catalog.list_jobs(CLOUD, 10).await.unwrap();
+        if let Some(j) = jobs.iter().find(|j| j.state == "failed") {
+            break j.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not given up yet: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Three attempts, 1 s then 2 s apart.
+    assert_eq!((job.kind.as_str(), job.attempts), ("notify", 3));
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    let error = job.last_error.unwrap_or_default();
+    assert!(error.contains("http://127.0.0.1:1/hook"), "{error}");
+    app.assert_alive().await;
+}

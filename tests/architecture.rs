@@ -76,6 +76,7 @@ fn the_pure_core_does_no_io() {
     files.extend(rust_files(&src().join("plan")));
     files.extend(rust_files(&src().join("focus")));
     files.extend(rust_files(&src().join("header")));
+    files.extend(rust_files(&src().join("streaming")));
     files.push(src().join("params.rs"));
     files.push(src().join("signing.rs"));
     for file in files {

@@ -78,6 +78,7 @@ impl App {
             secure_url: public_url.clone(),
             public_url,
             jobs: crate::service::jobs::JobQueue::new(config.jobs.clone()),
+            runs: crate::service::segments::Runs::default(),
         };
         match kino.sweep_trash().await {
             Ok(0) => {}

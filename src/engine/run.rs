@@ -35,6 +35,61 @@ struct Output {
     audio_sink_tb: ff::Rational,
     /// The colour profile the first video frame carried (for formats whose encoder drops it).
     icc: Option<Vec<u8>>,
+    /// Where segment boundaries fall, for a run of streaming segments.
+    clock: Option<SegmentClock>,
+}
+
+/// Segment boundaries of a run, in seconds from its first frame: where the next IDR is forced
+/// and where the next fragment is flushed.
+#[derive(Debug, Clone, Copy)]
+struct SegmentClock {
+    every: f64,
+    next_key: f64,
+    next_flush: f64,
+}
+
+impl SegmentClock {
+    /// A frame at `t` must be an IDR (the first at or after a boundary).
+    fn key_due(&mut self, t: f64) -> bool {
+        if t + 1e-6 < self.next_key {
+            return false;
+        }
+        self.next_key = self.after(t);
+        true
+    }
+
+    /// A packet at `t` starts a new fragment (the first at or after a boundary).
+    fn flush_due(&mut self, t: f64) -> bool {
+        if t + 1e-6 < self.next_flush {
+            return false;
+        }
+        self.next_flush = self.after(t);
+        true
+    }
+
+    fn after(&self, t: f64) -> f64 {
+        ((t + 1e-6) / self.every)
+            .floor()
+            .mul_add(self.every, self.every)
+    }
+}
+
+/// Seconds of a timestamp in `tb`.
+fn seconds(ts: Option<i64>, tb: ff::Rational) -> Option<f64> {
+    ts.map(|t| t as f64 * f64::from(tb.numerator()) / f64::from(tb.denominator().max(1)))
+}
+
+/// Writes out the fragment the MP4 muxer holds (`frag_custom`), so the next packet starts a
+/// new one.
+fn flush_fragment(octx: &mut format::context::Output) -> Result<(), EngineError> {
+    // SAFETY: `octx` is an open output context whose header was written; a null packet asks
+    // the muxer to flush its queued fragment, which libav documents for muxers with
+    // AVFMT_ALLOW_FLUSH (mov/mp4).
+    let r = unsafe { ff::ffi::av_write_frame(octx.as_mut_ptr(), std::ptr::null_mut()) };
+    if r < 0 {
+        return Err(EngineError::Write(ff::Error::from(r)));
+    }
+    Ok(())
 }
 
 /// Runs `plan`, writing the encoded output into `sink` (as it is made, unless the muxer must
@@ -55,11 +110,6 @@ pub fn run<W: Write + Send + 'static>(
         let file = outputs::MemoryFile::default();
         let (stats, icc) = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
         let mut bytes = file.take();
-        if let Some(part) = plan.fragment {
-            let range = crate::streaming::segment::fragment_range(&bytes, part)
-                .ok_or(EngineError::Output(ff::Error::InvalidData))?;
-            bytes = bytes[range].to_vec();
-        }
         if plan.extension == "webp"
             && let Some(patched) = icc.and_then(|p| crate::header::webp_with_icc(&bytes, &p))
         {
@@ -265,6 +315,11 @@ fn open_output(
         max_frames: plan.max_frames,
         audio_sink_tb,
         icc: None,
+        clock: plan.segments.map(|s| SegmentClock {
+            every: s.every,
+            next_key: 0.0,
+            next_flush: s.every,
+        }),
     };
     if let Some(v) = out.video.as_mut() {
         v.time_base = v.encoder.time_base();
@@ -440,7 +495,20 @@ fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), En
         return Ok(());
     };
     match frame {
-        Some(f) => v.encoder.send_frame(f),
+        Some(f) => {
+            let due = out
+                .clock
+                .as_mut()
+                .zip(seconds(f.pts(), v.time_base))
+                .is_some_and(|(c, t)| c.key_due(t));
+            if due {
+                let mut key = f.clone();
+                key.set_kind(ff::picture::Type::I);
+                v.encoder.send_frame(&key)
+            } else {
+                v.encoder.send_frame(f)
+            }
+        }
         None => v.encoder.send_eof(),
     }
     .map_err(EngineError::Encoder)?;
@@ -456,11 +524,24 @@ fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), En
             packet.set_duration(v.frame_duration);
         }
         packet.rescale_ts(v.time_base, ost_tb);
-        packet
-            .write_interleaved(&mut out.octx)
-            .map_err(EngineError::Write)?;
+        write_packet(&mut out.octx, out.clock.as_mut(), &packet, ost_tb)?;
     }
     Ok(())
+}
+
+/// Hands a packet to the muxer, flushing the fragment before it when it opens a segment.
+fn write_packet(
+    octx: &mut format::context::Output,
+    clock: Option<&mut SegmentClock>,
+    packet: &ff::Packet,
+    tb: ff::Rational,
+) -> Result<(), EngineError> {
+    if let Some(c) = clock
+        && seconds(packet.pts(), tb).is_some_and(|t| c.flush_due(t))
+    {
+        flush_fragment(octx)?;
+    }
+    packet.write_interleaved(octx).map_err(EngineError::Write)
 }
 
 fn encode_audio(out: &mut Output, frame: Option<&mut frame::Audio>) -> Result<(), EngineError> {
@@ -487,9 +568,7 @@ fn encode_audio(out: &mut Output, frame: Option<&mut frame::Audio>) -> Result<()
     while a.encoder.receive_packet(&mut packet).is_ok() {
         packet.set_stream(a.stream);
         packet.rescale_ts(a.time_base, ost_tb);
-        packet
-            .write_interleaved(&mut out.octx)
-            .map_err(EngineError::Write)?;
+        write_packet(&mut out.octx, out.clock.as_mut(), &packet, ost_tb)?;
     }
     Ok(())
 }

@@ -719,7 +719,7 @@ impl<'a> Builder<'a> {
             extension: format.extension.to_string(),
             duration: base.duration,
             fps: base.fps,
-            fragment: None,
+            segments: None,
         })
     }
 

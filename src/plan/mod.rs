@@ -171,32 +171,40 @@ pub struct Plan {
     pub duration: f64,
     /// Output frame rate.
     pub fps: f64,
-    /// A streaming segment: which part of the fragmented MP4 the output keeps.
+    /// Cut into streaming segments on a fixed grid (see [`Segmenting`]).
     #[serde(default)]
-    pub fragment: Option<Fragment>,
+    pub segments: Option<Segmenting>,
 }
 
-/// The parts of a fragmented MP4 that HLS and DASH serve separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Fragment {
-    /// `ftyp` + `moov`: the same for every segment of a rendition.
-    Init,
-    /// The `moof` + `mdat` pairs.
-    Media,
+/// A run that makes consecutive streaming segments of one track: an IDR at the first frame of
+/// every segment and an MP4 fragment flushed at each boundary, stamped with its place on the
+/// stream's timeline. Boundaries are times, not frame counts, so runs that start at different
+/// segments agree on them whatever the frame rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Segmenting {
+    /// Where the run's first frame sits on the stream's timeline, in seconds (a boundary).
+    pub start: f64,
+    /// Segment length in seconds.
+    pub every: f64,
 }
 
 impl Plan {
-    /// Turns an MP4 plan into one streaming segment starting at `start` seconds: a keyframe
-    /// only at its start (`gop` one segment long, no scene cuts, no B-frames), a capped bit
-    /// rate, and fragments stamped with their place on the stream's timeline, so segments
-    /// encoded separately play one after another.
+    /// Turns an MP4 plan (one track, starting at `start` seconds) into a run of streaming
+    /// segments `every` seconds long: keyframes only where the engine forces them (no scene
+    /// cuts, no B-frames), a capped bit rate, fragments flushed by the engine at each boundary
+    /// and stamped with their place on the timeline, so runs started anywhere line up.
     #[must_use]
-    pub fn into_segment(mut self, start: f64, segment_seconds: f64, part: Fragment) -> Plan {
+    pub fn into_segments(mut self, start: f64, every: f64) -> Plan {
         if let Some(v) = self.video.as_mut() {
-            v.gop = Some(((segment_seconds * self.fps).round() as u32).max(1));
-            v.options.retain(|(k, _)| k != "bf");
+            // Longer than a segment: the engine's forced IDRs are the only keyframes.
+            v.gop = Some(((every * self.fps).ceil() as u32).saturating_add(1).max(2));
+            v.options
+                .retain(|(k, _)| !matches!(k.as_str(), "bf" | "sc_threshold" | "forced-idr"));
             v.options.push(("bf".into(), "0".into()));
             v.options.push(("sc_threshold".into(), "0".into()));
+            if v.encoder == "libx264" {
+                v.options.push(("forced-idr".into(), "1".into()));
+            }
             if let Some(b) = v.bit_rate.filter(|b| *b > 0) {
                 v.max_rate = Some(b + b / 10);
                 v.buffer_size = Some(b * 2);
@@ -205,12 +213,12 @@ impl Plan {
         self.muxer_options = vec![
             (
                 "movflags".into(),
-                "frag_keyframe+empty_moov+default_base_moof+frag_discont".into(),
+                "frag_custom+empty_moov+default_base_moof+frag_discont".into(),
             ),
             ("avoid_negative_ts".into(), "disabled".into()),
             ("output_ts_offset".into(), format!("{start}")),
         ];
-        self.fragment = Some(part);
+        self.segments = Some(Segmenting { start, every });
         self
     }
 
@@ -219,13 +227,13 @@ impl Plan {
     /// afterwards: those are written whole at the end.
     pub fn streams_output(&self) -> bool {
         let still_webp = self.kind == OutputKind::Frame && self.extension == "webp";
-        !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp && self.fragment.is_none()
+        !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp
     }
 
     /// The muxer to rewrite the finished output with, index first, when it streams as
     /// fragmented MP4 (what the cache keeps is then a classic `+faststart` MP4).
     pub fn faststart_muxer(&self) -> Option<&str> {
-        if self.fragment.is_some() {
+        if self.segments.is_some() {
             return None;
         }
         let fragmented = self
@@ -262,6 +270,18 @@ impl Plan {
             if let Some(b) = v.bit_rate {
                 args.extend(["-b:v".into(), b.to_string()]);
             }
+            if let Some(m) = v.max_rate {
+                args.extend(["-maxrate".into(), m.to_string()]);
+            }
+            if let Some(b) = v.buffer_size {
+                args.extend(["-bufsize".into(), b.to_string()]);
+            }
+            if let Some(s) = self.segments {
+                args.extend([
+                    "-force_key_frames".into(),
+                    format!("expr:gte(t,n_forced*{})", s.every),
+                ]);
+            }
             if let Some(q) = v.global_quality {
                 args.extend(["-global_quality".into(), q.to_string()]);
             }
@@ -281,7 +301,20 @@ impl Plan {
             args.extend(["-frames:v".into(), n.to_string()]);
         }
         for (k, v) in &self.muxer_options {
-            args.extend([format!("-{k}"), v.clone()]);
+            // The CLI cannot flush fragments by hand: keyframes (video) or a duration (audio)
+            // cut the same fragments.
+            let v = match (k.as_str(), self.segments, &self.video) {
+                ("movflags", Some(_), Some(_)) => v.replace("frag_custom", "frag_keyframe"),
+                ("movflags", Some(s), None) => {
+                    args.extend([
+                        "-frag_duration".into(),
+                        format!("{}", (s.every * 1e6) as u64),
+                    ]);
+                    v.replace("frag_custom+", "")
+                }
+                _ => v.clone(),
+            };
+            args.extend([format!("-{k}"), v]);
         }
         args.extend(["-f".into(), self.muxer.clone(), output.into()]);
         args

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod profiles;
 pub mod remote;
 pub mod resources;
+pub mod segments;
 pub mod streaming;
 pub mod transform;
 pub mod upload;
@@ -45,6 +46,8 @@ pub struct Kino {
     pub secure_url: String,
     /// The background job queue's settings and wake-up signal.
     pub jobs: jobs::JobQueue,
+    /// Runs of the engine making streaming segments, by track.
+    pub runs: segments::Runs,
 }
 
 impl Kino {

@@ -10,9 +10,9 @@
 //! `<id>.mp4?r=<track>&init=1` an initialization segment, `<id>.mp4?r=<track>&s=<n>` segment
 //! `n` (from 0). Tracks are `0`, `1`, … (highest first) and `a` for audio.
 
+use super::segments::{RunSpec, Wanted, segment_row};
 use super::{Kino, ServiceError};
-use crate::catalog::Asset;
-use crate::plan::Fragment;
+use crate::catalog::{Asset, Derived};
 use crate::streaming::ladder::{self, AudioTrack, Rendition, SEGMENT_SECONDS, Track};
 use crate::streaming::{dash, hls, segment};
 use crate::url::{DeliveryPath, Transformation};
@@ -113,17 +113,14 @@ impl Kino {
                     content_type: HLS_TYPE,
                 })
             }
-            (StreamPart::Init(track), _) => {
-                self.segment_file(asset, &stream, track, 0, Fragment::Init)
-                    .await
-            }
+            (StreamPart::Init(track), _) => self.segment_file(asset, &stream, track, None).await,
             (StreamPart::Segment { track, segment }, _) => {
                 if segment >= stream.segments.len() {
                     return Err(ServiceError::NotFound(format!(
                         "Segment {segment} not found"
                     )));
                 }
-                self.segment_file(asset, &stream, track, segment, Fragment::Media)
+                self.segment_file(asset, &stream, track, Some(segment))
                     .await
             }
         }
@@ -161,43 +158,74 @@ impl Kino {
         })
     }
 
-    /// Segment `index` (or the initialization segment) of a track: a derived file, made on
-    /// demand.
+    /// Segment `index` (`None`: the initialization segment) of a track: a derived file, made
+    /// on demand by a run of the engine that goes on to the next segments (see
+    /// [`super::segments`]).
     async fn segment_file(
         &self,
         asset: &Asset,
         stream: &Stream,
         track: Track,
-        index: usize,
-        part: Fragment,
+        index: Option<usize>,
     ) -> Result<Streamed, ServiceError> {
         let rung = stream.rung(track)?;
-        let start = SEGMENT_SECONDS * index as f64;
-        let duration = stream
-            .segments
-            .get(index)
-            .copied()
-            .unwrap_or(SEGMENT_SECONDS);
-        let t = segment::segment_transformation(
-            &stream.user,
-            &segment::track_transformation(rung),
-            start,
-            duration,
-        );
+        let track_t = segment::track_transformation(rung);
         let container = segment::track_format(rung);
-        let (format, label) = match part {
-            Fragment::Init => (container, "init"),
-            Fragment::Media => ("m4s", "media"),
+        let row = |i: Option<usize>| segment_file_row(asset, stream, &track_t, container, i);
+        let wanted = row(index);
+        if let Some(found) = self.catalog.find_derived(&wanted.id).await? {
+            return Ok(Streamed::File(super::transform::Transformed::Stored(found)));
+        }
+        if let Some(flight) = self.derived.running(&wanted.id) {
+            let made = super::transform::follow(&flight, wanted.format.clone()).await?;
+            return Ok(Streamed::File(made));
+        }
+        let user = &stream.user;
+        let plan = |first: usize| -> super::segments::PlanFuture<'_> {
+            let start = SEGMENT_SECONDS * first as f64;
+            let t = segment::segment_transformation(user, &track_t, start, None);
+            Box::pin(async move {
+                let plan = self.plan_for(asset, &t, container).await?;
+                Ok(plan.into_segments(start, SEGMENT_SECONDS))
+            })
         };
-        let shown = format!("{t}/{label}");
-        let id = crate::derived::derived_id(&asset.asset_id, asset.version, &shown, format);
-        let plan = Box::pin(async move {
-            let plan = self.plan_for(asset, &t, container).await?;
-            Ok(plan.into_segment(start, SEGMENT_SECONDS, part))
-        });
+        let spec = RunSpec {
+            track: format!(
+                "{}/{}/{}/{}",
+                asset.asset_id,
+                asset.version,
+                segment::segment_transformation(user, &track_t, 0.0, None),
+                container
+            ),
+            segments: stream.segments.len(),
+            row: &row,
+            plan: &plan,
+        };
         let made = self
-            .derive(asset, &id, shown.clone(), format.to_string(), plan)
+            .run_segment(spec, Wanted { index, row: wanted })
             .await?;
         Ok(Streamed::File(made))
     }
+}
+
+/// The derived file of segment `index` (`None`: the initialization segment) of a track. Its
+/// id names the segment's time range, so the file is the same whichever run made it.
+fn segment_file_row(
+    asset: &Asset,
+    stream: &Stream,
+    track: &Transformation,
+    container: &str,
+    index: Option<usize>,
+) -> Derived {
+    let i = index.unwrap_or(0);
+    let start = SEGMENT_SECONDS * i as f64;
+    let duration = stream.segments.get(i).copied().unwrap_or(SEGMENT_SECONDS);
+    let t = segment::segment_transformation(&stream.user, track, start, Some(duration));
+    let (format, label) = match index {
+        None => (container, "init"),
+        Some(_) => ("m4s", "media"),
+    };
+    let shown = format!("{t}/{label}");
+    let id = crate::derived::derived_id(&asset.asset_id, asset.version, &shown, format);
+    segment_row(asset, &id, shown, format)
 }

@@ -306,7 +306,7 @@ impl Kino {
 
     /// Moves the flight's output into the store (rewritten index-first when `faststart` names
     /// a muxer) and records the row. Readers still on the flight keep reading its file.
-    async fn store_flight(
+    pub(super) async fn store_flight(
         &self,
         flight: &Flight,
         faststart: Option<String>,
@@ -376,14 +376,17 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| internal(e.to_string()))
 }
 
-fn failed(kind: ErrorKind, message: &str) -> State {
+pub(super) fn failed(kind: ErrorKind, message: &str) -> State {
     State::Failed {
         kind,
         message: message.to_string(),
     }
 }
 
-async fn follow(flight: &Arc<Flight>, format: String) -> Result<Transformed, ServiceError> {
+pub(super) async fn follow(
+    flight: &Arc<Flight>,
+    format: String,
+) -> Result<Transformed, ServiceError> {
     started(flight.follow(), format).await
 }
 

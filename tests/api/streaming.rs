@@ -369,3 +369,63 @@ async fn stream_requests_that_cannot_be_served_are_clear_4xx() {
         .await;
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_made_by_different_runs_play_as_one_stream() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = crate::helpers::make_clip(dir.path(), "runs.mp4", 14, true);
+    let (status, body) = app
+        .upload_file("video", &clip, &[("public_id", "runs")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let duration = body["duration"].as_f64().unwrap();
+    // A player that seeks first: the run for segment 2 starts there and makes 2 and 3.
+    for track in ["0", "a"] {
+        let r = app
+            .get(&format!(
+                "/{CLOUD}/video/upload/sp_sd/runs.mp4?r={track}&s=2"
+            ))
+            .await;
+        assert_eq!(r.status(), 200);
+        assert!(!r.bytes().await.unwrap().is_empty());
+    }
+    // Then plays from the start: init and 0-1 come from another run, 2-3 from the first.
+    let url = format!("{}/{CLOUD}/video/upload/sp_sd/runs.m3u8?r=0", app.base);
+    let (keys, end) = keyframes(&url).await;
+    assert_eq!(keys, [0.0, 4.0, 8.0, 12.0]);
+    assert!((end - duration).abs() < 0.05, "video ends at {end}");
+    let url = format!("{}/{CLOUD}/video/upload/sp_sd/runs.m3u8?r=a", app.base);
+    let (_, end) = packets(&url, "a:0").await;
+    assert!((end - duration).abs() < 0.05, "audio ends at {end}");
+    // Every frame decodes, in order, once.
+    let frames = tokio::task::spawn_blocking(move || {
+        let url = format!("{}/{CLOUD}/video/upload/sp_sd/runs.m3u8?r=0", app.base);
+        let out = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args([
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0",
+                &url,
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        (app, text.lines().next().unwrap_or_default().to_string())
+    })
+    .await
+    .unwrap();
+    assert_eq!(frames.1, "350", "14 s at 25 fps");
+    // One file per segment and track: nothing was made twice.
+    let (_, details) = frames
+        .0
+        .admin(reqwest::Method::GET, "/resources/video/upload/runs", None)
+        .await;
+    assert_eq!(
+        details["derived"].as_array().map(Vec::len),
+        Some(2 * (1 + 4)),
+        "{details}"
+    );
+}

@@ -15,7 +15,8 @@ use ffmpeg_next as ff;
 use super::EngineError;
 use super::inputs::{self, Decoded, Opened};
 use super::outputs::{self, AudioSinkInfo, Encoded, VideoSinkInfo};
-use crate::plan::Plan;
+use crate::plan::merged::sink_names;
+use crate::plan::{MergedPlan, Plan};
 
 /// What a run produced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,6 +36,8 @@ struct Output {
     audio_sink_tb: ff::Rational,
     /// The colour profile the first video frame carried (for formats whose encoder drops it).
     icc: Option<Vec<u8>>,
+    /// The graph's buffer sinks this output reads (video, audio).
+    sinks: (String, String),
     /// Where segment boundaries fall, for a run of streaming segments.
     clock: Option<SegmentClock>,
 }
@@ -108,7 +111,7 @@ pub fn run<W: Write + Send + 'static>(
     }
     if !plan.streams_output() {
         let file = outputs::MemoryFile::default();
-        let (stats, icc) = run_into(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
+        let (stats, icc) = run_one(plan, outputs::seekable_muxer(plan, file.clone())?, cancel)?;
         let mut bytes = file.take();
         if plan.extension == "webp"
             && let Some(patched) = icc.and_then(|p| crate::header::webp_with_icc(&bytes, &p))
@@ -122,18 +125,72 @@ pub fn run<W: Write + Send + 'static>(
         })?;
         return Ok(stats);
     }
-    run_into(plan, outputs::muxer(plan, sink)?, cancel).map(|(stats, _)| stats)
+    run_one(plan, outputs::muxer(plan, sink)?, cancel).map(|(stats, _)| stats)
+}
+
+/// Runs several plans over the same inputs as one graph (each input decoded once), writing
+/// output `k` into `sinks[k]` as it is made.
+pub fn run_merged<W: Write + Send + 'static>(
+    merged: &MergedPlan,
+    sinks: Vec<W>,
+    cancel: &AtomicBool,
+) -> Result<Vec<RunStats>, EngineError> {
+    let names: Vec<(String, String)> = (0..merged.outputs.len()).map(sink_names).collect();
+    let octxs = merged
+        .outputs
+        .iter()
+        .zip(sinks)
+        .map(|(plan, sink)| outputs::muxer(plan, sink))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wanted: Vec<Sink<'_>> = merged
+        .outputs
+        .iter()
+        .zip(&names)
+        .map(|(plan, (v, a))| Sink {
+            plan,
+            video: v,
+            audio: a,
+        })
+        .collect();
+    let made = run_outputs(&merged.inputs, &merged.graph, &wanted, octxs, cancel)?;
+    Ok(made.into_iter().map(|(stats, _)| stats).collect())
+}
+
+/// What an output made, and the colour profile of its pictures.
+type Made = (RunStats, Option<Vec<u8>>);
+
+/// One output of a run: its plan's encoders and muxer, fed by the sinks named here.
+struct Sink<'a> {
+    plan: &'a Plan,
+    video: &'a str,
+    audio: &'a str,
 }
 
 /// Opens the inputs and builds the graph, with primed picture frames already pushed.
 pub(super) fn prepare(plan: &Plan) -> Result<(Vec<Opened>, filter::Graph), EngineError> {
-    let mut opened = plan
-        .inputs
+    prepare_graph(&plan.inputs, &plan.graph, &[single(plan)])
+}
+
+/// The one output of a single plan, fed by `[vout]` and `[aout]`.
+fn single(plan: &Plan) -> Sink<'_> {
+    Sink {
+        plan,
+        video: "vout",
+        audio: "aout",
+    }
+}
+
+fn prepare_graph(
+    inputs: &[crate::plan::Input],
+    graph_text: &str,
+    sinks: &[Sink<'_>],
+) -> Result<(Vec<Opened>, filter::Graph), EngineError> {
+    let mut opened = inputs
         .iter()
         .enumerate()
         .map(|(i, input)| inputs::open(i, input))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut graph = build_graph(plan, &opened)?;
+    let mut graph = build_graph(graph_text, sinks, &opened)?;
     for input in &mut opened {
         let primed = std::mem::take(&mut input.primed);
         if let Some(f) = input.video.as_ref().filter(|_| !primed.is_empty()) {
@@ -145,19 +202,44 @@ pub(super) fn prepare(plan: &Plan) -> Result<(Vec<Opened>, filter::Graph), Engin
 }
 
 /// Runs a plan into a muxer; returns what it made and the colour profile of its pictures.
-fn run_into(
+fn run_one(
     plan: &Plan,
     octx: format::context::Output,
     cancel: &AtomicBool,
-) -> Result<(RunStats, Option<Vec<u8>>), EngineError> {
-    let (mut opened, mut graph) = prepare(plan)?;
-    let mut out = open_output(plan, octx, &mut graph)?;
+) -> Result<Made, EngineError> {
+    let mut made = run_outputs(
+        &plan.inputs,
+        &plan.graph,
+        &[single(plan)],
+        vec![octx],
+        cancel,
+    )?;
+    made.pop()
+        .ok_or(EngineError::Output(ff::Error::InvalidData))
+}
+
+/// Decodes the inputs once through the graph and encodes every sink's frames into its muxer.
+fn run_outputs(
+    inputs: &[crate::plan::Input],
+    graph_text: &str,
+    sinks: &[Sink<'_>],
+    octxs: Vec<format::context::Output>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Made>, EngineError> {
+    let (mut opened, mut graph) = prepare_graph(inputs, graph_text, sinks)?;
+    let mut outs = sinks
+        .iter()
+        .zip(octxs)
+        .map(|(sink, octx)| open_output(sink, octx, &mut graph))
+        .collect::<Result<Vec<_>, _>>()?;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
         }
-        drain_sinks(&mut graph, &mut out)?;
-        if out.video_done && out.audio_done {
+        for out in &mut outs {
+            drain_sinks(&mut graph, out)?;
+        }
+        if outs.iter().all(|o| o.video_done && o.audio_done) {
             break;
         }
         let Some(next) = pick_input(&mut graph, &opened) else {
@@ -166,11 +248,19 @@ fn run_into(
         };
         read_one(&mut graph, &mut opened[next])?;
     }
-    finish(&mut out)?;
-    Ok((out.stats, out.icc))
+    outs.into_iter()
+        .map(|mut out| {
+            finish(&mut out)?;
+            Ok((out.stats, out.icc))
+        })
+        .collect()
 }
 
-fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineError> {
+fn build_graph(
+    graph_text: &str,
+    sinks: &[Sink<'_>],
+    opened: &[Opened],
+) -> Result<filter::Graph, EngineError> {
     let mut graph = filter::Graph::new();
     let find = |name: &str| filter::find(name).ok_or(EngineError::Graph(ff::Error::FilterNotFound));
     let mut sources = Vec::new();
@@ -188,27 +278,29 @@ fn build_graph(plan: &Plan, opened: &[Opened]) -> Result<filter::Graph, EngineEr
             sources.push(f.source.clone());
         }
     }
-    let mut sinks = Vec::new();
-    if plan.video.is_some() {
-        graph
-            .add(&find("buffersink")?, "vout", "")
-            .map_err(EngineError::Graph)?;
-        sinks.push("vout");
-    }
-    if plan.audio.is_some() {
-        graph
-            .add(&find("abuffersink")?, "aout", "")
-            .map_err(EngineError::Graph)?;
-        sinks.push("aout");
+    let mut names = Vec::new();
+    for sink in sinks {
+        if sink.plan.video.is_some() {
+            graph
+                .add(&find("buffersink")?, sink.video, "")
+                .map_err(EngineError::Graph)?;
+            names.push(sink.video);
+        }
+        if sink.plan.audio.is_some() {
+            graph
+                .add(&find("abuffersink")?, sink.audio, "")
+                .map_err(EngineError::Graph)?;
+            names.push(sink.audio);
+        }
     }
     let mut parser = filter::graph::Parser::new(&mut graph);
     for s in &sources {
         parser = parser.output(s, 0).map_err(EngineError::Graph)?;
     }
-    for s in &sinks {
+    for s in &names {
         parser = parser.input(s, 0).map_err(EngineError::Graph)?;
     }
-    parser.parse(&plan.graph).map_err(EngineError::Graph)?;
+    parser.parse(graph_text).map_err(EngineError::Graph)?;
     graph.validate().map_err(EngineError::Graph)?;
     Ok(graph)
 }
@@ -224,8 +316,8 @@ fn sink_ptr(
     Ok(unsafe { ctx.as_mut_ptr() })
 }
 
-fn video_sink_info(graph: &mut filter::Graph) -> Result<VideoSinkInfo, EngineError> {
-    let p = sink_ptr(graph, "vout")?;
+fn video_sink_info(graph: &mut filter::Graph, name: &str) -> Result<VideoSinkInfo, EngineError> {
+    let p = sink_ptr(graph, name)?;
     // SAFETY: `p` is a configured buffersink (the graph was validated); these getters only
     // read its input link. The format is a valid AVPixelFormat value chosen by libav.
     unsafe {
@@ -240,8 +332,8 @@ fn video_sink_info(graph: &mut filter::Graph) -> Result<VideoSinkInfo, EngineErr
     }
 }
 
-fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineError> {
-    let p = sink_ptr(graph, "aout")?;
+fn audio_sink_info(graph: &mut filter::Graph, name: &str) -> Result<AudioSinkInfo, EngineError> {
+    let p = sink_ptr(graph, name)?;
     // SAFETY: as for video; the format is a valid AVSampleFormat value chosen by libav.
     unsafe {
         let fmt: ff::ffi::AVSampleFormat =
@@ -264,15 +356,16 @@ fn audio_sink_info(graph: &mut filter::Graph) -> Result<AudioSinkInfo, EngineErr
 }
 
 fn open_output(
-    plan: &Plan,
+    sink: &Sink<'_>,
     mut octx: format::context::Output,
     graph: &mut filter::Graph,
 ) -> Result<Output, EngineError> {
+    let plan = sink.plan;
     let video = match &plan.video {
         Some(v) => Some(outputs::video(
             &mut octx,
             v,
-            video_sink_info(graph)?,
+            video_sink_info(graph, sink.video)?,
             plan.fps,
         )?),
         None => None,
@@ -280,7 +373,7 @@ fn open_output(
     let mut audio_sink_tb = ff::Rational::new(1, 1);
     let audio = match &plan.audio {
         Some(a) => {
-            let info = audio_sink_info(graph)?;
+            let info = audio_sink_info(graph, sink.audio)?;
             audio_sink_tb = info.time_base;
             let enc = outputs::audio(&mut octx, a, info)?;
             let fixed = enc.encoder.frame_size();
@@ -290,7 +383,7 @@ fn open_output(
             });
             if fixed > 0
                 && !variable
-                && let Some(mut s) = graph.get("aout")
+                && let Some(mut s) = graph.get(sink.audio)
             {
                 s.sink().set_frame_size(fixed);
             }
@@ -315,6 +408,7 @@ fn open_output(
         max_frames: plan.max_frames,
         audio_sink_tb,
         icc: None,
+        sinks: (sink.video.to_string(), sink.audio.to_string()),
         clock: plan.segments.map(|s| SegmentClock {
             every: s.every,
             next_key: 0.0,
@@ -449,7 +543,7 @@ fn push(
 fn drain_sinks(graph: &mut filter::Graph, out: &mut Output) -> Result<(), EngineError> {
     while !out.video_done {
         let mut frame = frame::Video::empty();
-        let got = match graph.get("vout") {
+        let got = match graph.get(&out.sinks.0) {
             Some(mut ctx) => ctx.sink().frame(&mut frame),
             None => break,
         };
@@ -474,7 +568,7 @@ fn drain_sinks(graph: &mut filter::Graph, out: &mut Output) -> Result<(), Engine
     }
     while !out.audio_done {
         let mut frame = frame::Audio::empty();
-        let got = match graph.get("aout") {
+        let got = match graph.get(&out.sinks.1) {
             Some(mut ctx) => ctx.sink().frame(&mut frame),
             None => break,
         };

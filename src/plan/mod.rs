@@ -11,6 +11,7 @@ mod chain;
 mod effects;
 pub mod geometry;
 mod layers;
+pub mod merged;
 pub mod orientation;
 pub mod output;
 mod stills;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use merged::{MergedPlan, merge};
 pub use output::{AudioEncoding, OutputKind, VideoEncoding};
 
 use crate::error::ErrorKind;

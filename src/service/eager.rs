@@ -12,7 +12,6 @@ use super::{Kino, ServiceError};
 use crate::catalog::{Asset, NewJob};
 use crate::error::ErrorKind;
 use crate::service::streaming::StreamPart;
-use crate::streaming::ladder::Track;
 use crate::url::{DeliveryPath, DeliveryType, Eager, ResourceType};
 
 /// A derived file made eagerly: what responses and notifications list.
@@ -124,21 +123,7 @@ impl Kino {
         eager: &Eager,
     ) -> Result<EagerMade, ServiceError> {
         let stream = self.stream_of(path, asset).await?;
-        let tracks = (0..stream.video.len())
-            .map(Track::Video)
-            .chain(stream.audio.map(|_| Track::Audio));
-        for track in tracks {
-            let parts = std::iter::once(StreamPart::Init(track)).chain(
-                (0..stream.segments.len()).map(|segment| StreamPart::Segment { track, segment }),
-            );
-            for part in parts {
-                if let super::streaming::Streamed::File(made) =
-                    self.stream(path, asset, part).await?
-                {
-                    drain(made).await?;
-                }
-            }
-        }
+        self.make_ladder(asset, &stream).await?;
         let manifest = match self.stream(path, asset, StreamPart::Manifest).await? {
             super::streaming::Streamed::Text { body, .. } => body.len(),
             super::streaming::Streamed::File(_) => 0,

@@ -10,6 +10,7 @@ pub mod chunks;
 pub mod eager;
 mod error;
 pub mod jobs;
+mod ladder;
 pub mod notify;
 pub mod profiles;
 pub mod remote;

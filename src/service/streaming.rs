@@ -210,7 +210,7 @@ impl Kino {
 
 /// The derived file of segment `index` (`None`: the initialization segment) of a track. Its
 /// id names the segment's time range, so the file is the same whichever run made it.
-fn segment_file_row(
+pub(super) fn segment_file_row(
     asset: &Asset,
     stream: &Stream,
     track: &Transformation,

@@ -327,6 +327,15 @@ impl Kino {
                 staged?
             }
         };
+        self.store_derived(staged, row).await
+    }
+
+    /// Puts a finished derived file into the store, then records its row.
+    pub(super) async fn store_derived(
+        &self,
+        staged: StagedFile,
+        row: &mut Derived,
+    ) -> Result<(), ServiceError> {
         row.bytes = i64::try_from(staged.len()).unwrap_or(i64::MAX);
         row.etag = staged.md5_hex();
         self.catalog.expect_blob(&row.blob_key).await?;

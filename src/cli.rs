@@ -48,6 +48,9 @@ pub struct PlanArgs {
     /// Print the equivalent `ffmpeg` arguments (one per line) writing to this path instead.
     #[arg(long)]
     pub ffmpeg: Option<String>,
+    /// Plan a run of streaming segments this many seconds long (from the start).
+    #[arg(long)]
+    pub segments: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +235,10 @@ pub fn plan(args: &PlanArgs) -> Result<(), String> {
         faces: analysis.faces,
         trim: analysis.trim,
     };
-    let plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
+    let mut plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
+    if let Some(every) = args.segments.filter(|s| *s > 0.0) {
+        plan = plan.into_segments(0.0, every);
+    }
     match &args.ffmpeg {
         Some(out) => println!("{}", plan.ffmpeg_args(out).join("\n")),
         None => println!(

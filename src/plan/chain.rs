@@ -678,6 +678,17 @@ impl<'a> Builder<'a> {
                     OutputKind::Animation => self.animation(&mut v, &mut base)?,
                     _ => {}
                 }
+                // 4:2:0 video needs even sides: an odd source nothing resized (a format
+                // change, an effect, a crop clamped to it) loses its last column or row.
+                let subsampled = enc.pix_fmt.starts_with("yuv420") || enc.pix_fmt == "nv12";
+                if format.kind == OutputKind::Video
+                    && subsampled
+                    && (base.w % 2 == 1 || base.h % 2 == 1)
+                {
+                    v.push(format!("crop={}:{}:0:0", base.w & !1, base.h & !1));
+                    base.w &= !1;
+                    base.h &= !1;
+                }
                 if enc.pix_fmt == "pal8" {
                     let halves = self.split(&mut v, 2);
                     let pal = self.label("v");

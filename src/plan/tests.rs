@@ -255,3 +255,14 @@ fn plans_round_trip_through_json() {
     let json = serde_json::to_string(&p).unwrap();
     assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), p);
 }
+
+#[test]
+fn odd_sources_lose_a_column_or_row_for_420_video_only() {
+    let g = graph("e_grayscale", "mp4", media(853, 481, 4.0, false));
+    assert!(g.contains("crop=852:480:0:0"), "{g}");
+    // Resizing already makes even sides; pictures keep theirs.
+    let g = graph("w_400", "mp4", media(853, 481, 4.0, false));
+    assert!(!g.contains("crop="), "{g}");
+    let g = graph("e_grayscale", "png", media(853, 481, 4.0, false));
+    assert!(!g.contains("crop="), "{g}");
+}

@@ -152,10 +152,12 @@ impl Kino {
         if let Some(flight) = self.derived.running(id) {
             return follow(&flight, format).await;
         }
-        let plan = plan.await?;
+        // The queue place comes first: planning may analyse the picture (faces, g_auto), and
+        // a flood of such requests must be refused before that work, not after it.
         let queued = self.derived.enqueue().ok_or_else(|| {
             ServiceError::Busy("Too many transformations in progress; try again shortly".into())
         })?;
+        let plan = plan.await?;
         let staging = self
             .staging
             .dir()

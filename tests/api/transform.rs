@@ -808,3 +808,38 @@ async fn g_auto_keeps_the_subject_in_a_fill_crop() {
     let px = gray_frame(&jpg, "0", 180, 360);
     assert!(region_stats(&px, 180, 0..180).1 > 30.0);
 }
+
+#[tokio::test]
+async fn an_odd_sized_source_becomes_even_sized_h264() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("odd.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=853x481:rate=25",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264rgb",
+        "-preset",
+        "ultrafast",
+        src.to_str().unwrap(),
+    ]);
+    upload_video(&app, &src, "odd").await;
+    for t in ["e_grayscale", "c_crop,w_501,h_301", "q_50"] {
+        let (status, _, out) = fetch(
+            &app,
+            &format!("/{CLOUD}/video/upload/{t}/odd.mp4"),
+            dir.path(),
+            "out.mp4",
+        )
+        .await;
+        assert_eq!(status, 200, "{t}");
+        let v = &streams(&ffprobe(&out), "video")[0];
+        let (w, h) = (v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap());
+        assert!(w % 2 == 0 && h % 2 == 0, "{t}: {w}x{h}");
+        assert!(w >= 500 && h >= 300, "{t}: {w}x{h}");
+    }
+}

@@ -678,16 +678,8 @@ impl<'a> Builder<'a> {
                     OutputKind::Animation => self.animation(&mut v, &mut base)?,
                     _ => {}
                 }
-                // 4:2:0 video needs even sides: an odd source nothing resized (a format
-                // change, an effect, a crop clamped to it) loses its last column or row.
-                let subsampled = enc.pix_fmt.starts_with("yuv420") || enc.pix_fmt == "nv12";
-                if format.kind == OutputKind::Video
-                    && subsampled
-                    && (base.w % 2 == 1 || base.h % 2 == 1)
-                {
-                    v.push(format!("crop={}:{}:0:0", base.w & !1, base.h & !1));
-                    base.w &= !1;
-                    base.h &= !1;
+                if format.kind == OutputKind::Video {
+                    even_sides(&mut v, &mut base, &enc.pix_fmt);
                 }
                 if enc.pix_fmt == "pal8" {
                     let halves = self.split(&mut v, 2);
@@ -826,6 +818,17 @@ pub(super) fn request(s: &Stream, p: &Params) -> Request {
         gravity: p.gravity.unwrap_or(Gravity::Center),
         x: off(p.x, s.w),
         y: off(p.y, s.h),
+    }
+}
+
+/// 4:2:0 video needs even sides: an odd source that nothing resized (a format change, an
+/// effect, a crop clamped to the source) loses its last column or row.
+fn even_sides(v: &mut Track, base: &mut Stream, pix_fmt: &str) {
+    let subsampled = pix_fmt.starts_with("yuv420") || pix_fmt == "nv12";
+    if subsampled && (base.w % 2 == 1 || base.h % 2 == 1) {
+        v.push(format!("crop={}:{}:0:0", base.w & !1, base.h & !1));
+        base.w &= !1;
+        base.h &= !1;
     }
 }
 

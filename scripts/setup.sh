@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system packages Kino needs to build and test, only when something is missing.
-# Idempotent: a second run checks and returns in well under a second.
+# Installs the system packages Kino needs to build and test (and the browser tests' npm
+# package), only when something is missing. Idempotent: a second run checks and returns in
+# well under a second.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +11,7 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  chromium
 )
 
 missing=()
@@ -19,12 +21,27 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Node.js runs the browser tests (playwright-core drives Debian's Chromium).
+if ! command -v npm > /dev/null; then
+  missing+=(nodejs npm)
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for tests/browser, from its lock file (no browser download: it uses
+# /usr/bin/chromium). Only when missing or the lock file changed.
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BROWSER="$HERE/tests/browser"
+STAMP="$BROWSER/node_modules/.kino-lock.sha256"
+WANT="$(sha256sum "$BROWSER/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
+  echo "setup: installing tests/browser/package-lock.json"
+  (cd "$BROWSER" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$WANT" > "$STAMP"
+fi

@@ -1,7 +1,7 @@
 //! The HTTP faces, one module each, with their routes next to their handlers:
 //! [`upload`] (`/v1_1/{cloud}/{rt}/upload|destroy|rename|explicit|tags|context`),
 //! [`admin`] (`/v1_1/{cloud}/resources…|tags|folders|upload_presets|transformations|ping|usage`)
-//! and [`delivery`] (`/{cloud}/{rt}/{type}/…`).
+//! [`delivery`] (`/{cloud}/{rt}/{type}/…`) and the player page (`/player/`).
 //!
 //! Handlers are thin: parse ([`extract`]), authorize and call one service function, render
 //! ([`json`]). Every failure becomes an [`ApiError`], rendered once as
@@ -12,6 +12,7 @@ pub mod delivery;
 mod error;
 pub mod extract;
 pub mod json;
+mod player;
 pub mod upload;
 
 pub use error::ApiError;
@@ -30,6 +31,7 @@ pub fn router(kino: Kino) -> Router {
         .route("/healthz", get(healthz))
         .merge(upload::routes())
         .merge(admin::routes())
+        .merge(player::routes())
         .merge(delivery::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

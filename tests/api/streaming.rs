@@ -174,8 +174,9 @@ async fn check_media_playlist(app: &crate::helpers::TestApp, path: &str, duratio
 }
 
 /// A static MPD with a video and an audio adaptation set whose timelines cover `duration`
-/// without gaps, every representation described; returns the top rendition's size.
-fn check_mpd(mpd: &str, duration: f64) -> (u64, u64) {
+/// without gaps, every representation described; returns the top rendition's size and the
+/// number of video renditions.
+fn check_mpd(mpd: &str, duration: f64) -> (u64, u64, usize) {
     let doc = roxmltree::Document::parse(mpd).unwrap();
     let root = doc.root_element();
     assert_eq!(root.attribute("type"), Some("static"));
@@ -212,6 +213,7 @@ fn check_mpd(mpd: &str, duration: f64) -> (u64, u64) {
     (
         reps[0].attribute("width").unwrap().parse::<u64>().unwrap(),
         reps[0].attribute("height").unwrap().parse::<u64>().unwrap(),
+        reps.len(),
     )
 }
 
@@ -256,11 +258,17 @@ async fn dash_plays_a_never_seen_video_from_the_segments_hls_uses() {
     assert_eq!(ct, "application/dash+xml");
     let top = check_mpd(&mpd, duration);
 
-    // ffmpeg's DASH reader plays the top rendition and the sound to the end.
+    // ffmpeg's DASH reader plays every rendition and the sound to the end, with keyframes at
+    // the same times.
     let url = format!("{}/{CLOUD}/video/upload/sp_sd/dash/bbb.mpd", app.base);
     let (keys, end) = keyframes(&url).await;
     assert!((end - duration).abs() < 0.05, "video ends at {end}");
     assert!(keys.len() >= 2 && (keys[1] - 4.0).abs() < 0.05, "{keys:?}");
+    for v in 1..top.2 {
+        let (k, end) = packets(&url, &format!("v:{v}")).await;
+        assert_eq!(k, keys, "rendition {v}");
+        assert!((end - duration).abs() < 0.05, "rendition {v} ends at {end}");
+    }
     let (_, end) = packets(&url, "a:0").await;
     assert!((end - duration).abs() < 0.05, "audio ends at {end}");
     let probe = {

@@ -1,9 +1,11 @@
-//! Rewriting a finished fragmented MP4 as a classic one with the index first (`+faststart`).
+//! Rewriting a finished output into a seekable file, so what the cache keeps is complete.
 //!
-//! Transformed MP4 streams to its first readers as fragments (the only way bytes can leave
-//! before the end is known). What stays in the cache is better as a classic MP4 with the
-//! `moov` box first: every player and tool reads it, and seeking needs no fragment walk.
-//! This is a stream copy — no decoding — so it costs about one read and one write of the file.
+//! Transformed media streams to its first readers while it is made, which a muxer can only
+//! do front to back: MP4 as fragments, Matroska/WebM without duration or cues, WAV and FLAC
+//! without sizes. What stays in the cache is rewritten once it is complete: a classic MP4 with
+//! the `moov` box first (every player and tool reads it, seeking needs no fragment walk), the
+//! other containers with what they patch in at the end. This is a stream copy — no decoding —
+//! so it costs about one read and one write of the file.
 
 use std::path::Path;
 
@@ -12,8 +14,8 @@ use ffmpeg_next as ff;
 
 use super::EngineError;
 
-/// Copies every stream of `src` into `dst` as `muxer` (`mp4`, `mov`, `ipod`) with the index first.
-pub fn faststart(src: &Path, dst: &Path, muxer: &str) -> Result<(), EngineError> {
+/// Copies every stream of `src` into the file `dst` as `muxer` (MP4s with the index first).
+pub fn remux_seekable(src: &Path, dst: &Path, muxer: &str) -> Result<(), EngineError> {
     let mut input = format::input(&src).map_err(EngineError::OpenInput)?;
     let mut output = format::output_as(&dst, muxer).map_err(EngineError::Output)?;
     let mut map = vec![None; input.nb_streams() as usize];

@@ -232,17 +232,23 @@ impl Plan {
         !matches!(self.muxer.as_str(), "avif" | "ico") && !still_webp
     }
 
-    /// The muxer to rewrite the finished output with, index first, when it streams as
-    /// fragmented MP4 (what the cache keeps is then a classic `+faststart` MP4).
-    pub fn faststart_muxer(&self) -> Option<&str> {
-        if self.segments.is_some() {
+    /// The muxer to rewrite the finished output with (a stream copy into a seekable file) so
+    /// that what the cache keeps is complete: fragmented MP4 becomes a classic `+faststart`
+    /// one; Matroska/WebM gets its duration and cues, WAV and FLAC their sizes, MP3 its Xing
+    /// header and FLV its metadata — all things a muxer writing to a stream cannot go back for.
+    pub fn rewrite_muxer(&self) -> Option<&str> {
+        if self.segments.is_some() || !self.streams_output() {
             return None;
         }
         let fragmented = self
             .muxer_options
             .iter()
             .any(|(k, v)| k == "movflags" && v.contains("empty_moov"));
-        fragmented.then_some(self.muxer.as_str())
+        let seeks_back = matches!(
+            self.muxer.as_str(),
+            "webm" | "matroska" | "wav" | "flac" | "mp3" | "flv"
+        );
+        (fragmented || seeks_back).then_some(self.muxer.as_str())
     }
 
     /// The same work as an `ffmpeg` command line (for benches and cross-checks).

@@ -273,7 +273,7 @@ impl Kino {
         }
         let cancel = flight.cancel.clone();
         let frames_needed = plan.max_frames.is_some();
-        let faststart = plan.faststart_muxer().map(str::to_string);
+        let rewrite = plan.rewrite_muxer().map(str::to_string);
         let run =
             tokio::task::spawn_blocking(move || crate::engine::run(&plan, writer, &cancel)).await;
         let stats = match run {
@@ -296,7 +296,7 @@ impl Kino {
             let _ = std::fs::remove_file(&flight.path);
             return failed(ErrorKind::BadInput, "No frame could be taken at that time");
         }
-        match self.store_flight(flight, faststart, &mut row).await {
+        match self.store_flight(flight, rewrite, &mut row).await {
             Ok(()) => State::Done,
             Err(e) => {
                 let _ = std::fs::remove_file(&flight.path);
@@ -306,15 +306,15 @@ impl Kino {
         }
     }
 
-    /// Moves the flight's output into the store (rewritten index-first when `faststart` names
+    /// Moves the flight's output into the store (rewritten into a seekable file when `rewrite` names
     /// a muxer) and records the row. Readers still on the flight keep reading its file.
     pub(super) async fn store_flight(
         &self,
         flight: &Flight,
-        faststart: Option<String>,
+        rewrite: Option<String>,
         row: &mut Derived,
     ) -> Result<(), ServiceError> {
-        let staged = match faststart {
+        let staged = match rewrite {
             None => {
                 let path = flight.path.clone();
                 blocking(move || std::fs::File::open(path)?.sync_all()).await?;
@@ -323,8 +323,8 @@ impl Kino {
             }
             Some(muxer) => {
                 let src = flight.path.clone();
-                let dst = src.with_extension("faststart");
-                let staged = blocking(move || rewrite_faststart(&src, &dst, &muxer)).await;
+                let dst = src.with_extension("seekable");
+                let staged = blocking(move || rewrite_seekable(&src, &dst, &muxer)).await;
                 let _ = std::fs::remove_file(&flight.path);
                 staged?
             }
@@ -360,9 +360,9 @@ impl Kino {
     }
 }
 
-/// Remuxes a finished fragmented MP4 into `dst` with the index first, hashed and synced.
-fn rewrite_faststart(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<StagedFile> {
-    if let Err(e) = crate::engine::faststart(src, dst, muxer) {
+/// Remuxes a finished output into the seekable file `dst`, hashed and synced.
+fn rewrite_seekable(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<StagedFile> {
+    if let Err(e) = crate::engine::remux_seekable(src, dst, muxer) {
         let _ = std::fs::remove_file(dst);
         return Err(std::io::Error::other(e));
     }

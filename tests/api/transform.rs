@@ -843,3 +843,29 @@ async fn an_odd_sized_source_becomes_even_sized_h264() {
         assert!(w >= 500 && h >= 300, "{t}: {w}x{h}");
     }
 }
+
+#[tokio::test]
+async fn cached_outputs_are_complete_seekable_files() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    // Streamed while made, the first reader's copy has no duration in its header; the cached
+    // one is rewritten with it (Matroska/WebM duration and cues, WAV sizes).
+    for ext in ["webm", "mkv", "wav", "mov"] {
+        let path = format!("/{CLOUD}/video/upload/du_2,w_160/flower.{ext}");
+        let (status, _, _) = fetch(&app, &path, dir.path(), &format!("live.{ext}")).await;
+        assert_eq!(status, 200, ".{ext}");
+        let (status, headers, stored) = fetch(&app, &path, dir.path(), &format!("s.{ext}")).await;
+        assert_eq!(status, 200, ".{ext}");
+        assert!(
+            headers.contains_key("etag"),
+            ".{ext}: served from the cache"
+        );
+        let probe = ffprobe(&stored);
+        let d = probe["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!(".{ext} has no duration: {probe}"));
+        assert!((d - 2.0).abs() < 0.1, ".{ext} lasts {d}");
+    }
+}

@@ -38,6 +38,8 @@ pub enum EngineError {
     },
     #[error("no frame of the {0} stream could be decoded")]
     Undecodable(&'static str),
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("Resolution too large: {width}x{height} is more than the maximum of {max} pixels")]
     TooManyPixels { width: u32, height: u32, max: u64 },
     #[error("the engine task failed: {0}")]

@@ -84,6 +84,11 @@ pub fn probe(
     max_pixels: u64,
 ) -> Result<MediaInfo, EngineError> {
     let head = read_head(path);
+    if crate::header::is_animated_webp(&head) {
+        return Err(EngineError::Unsupported(
+            "animated WebP cannot be decoded by this server's libav (5.1); upload the animation as GIF or MP4",
+        ));
+    }
     if let Some((w, h)) = crate::header::dimensions(&head) {
         check_pixels(Some(w), Some(h), max_pixels)?;
     }

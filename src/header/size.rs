@@ -1,6 +1,13 @@
 //! Picture dimensions from file headers: PNG (IHDR), GIF (logical screen), JPEG (the first
 //! SOFn), WebP (VP8, VP8L, VP8X), BMP and the first TIFF directory.
 
+/// Whether a WebP is animated (its `VP8X` header sets the animation flag).
+pub fn is_animated_webp(head: &[u8]) -> bool {
+    head.starts_with(b"RIFF")
+        && head.get(8..16) == Some(b"WEBPVP8X")
+        && head.get(20).is_some_and(|flags| flags & 0x02 != 0)
+}
+
 /// Width and height the header announces, if the format is known and the header intact.
 pub fn dimensions(head: &[u8]) -> Option<(u32, u32)> {
     let be32 = |i: usize| Some(u32::from_be_bytes(head.get(i..i + 4)?.try_into().ok()?));
@@ -90,5 +97,15 @@ mod tests {
         assert_eq!(dimensions(&jpeg), Some((600, 450)));
         assert_eq!(dimensions(b"hello"), None);
         assert_eq!(dimensions(&[0xFF, 0xD8, 0xFF]), None);
+    }
+
+    #[test]
+    fn animated_webps_are_told_apart() {
+        let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0".to_vec();
+        webp.push(0x12);
+        assert!(is_animated_webp(&webp));
+        webp[20] = 0x10;
+        assert!(!is_animated_webp(&webp), "alpha only");
+        assert!(!is_animated_webp(b"GIF89a"));
     }
 }

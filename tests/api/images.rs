@@ -465,6 +465,28 @@ async fn bad_images_are_clear_errors_and_the_server_keeps_serving() {
         .upload_bytes("image", b"just some text\n".to_vec(), "notes.jpg", &[])
         .await;
     assert_eq!(status, 400, "text as an image: {body}");
+    // Animated WebP: libav 5.1 cannot decode it; said plainly rather than as a broken file.
+    let dir = tempfile::tempdir().unwrap();
+    let anim = dir.path().join("anim.webp");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=96x64:rate=5",
+        "-t",
+        "1",
+        "-c:v",
+        "libwebp_anim",
+        "-loop",
+        "0",
+        anim.to_str().unwrap(),
+    ]);
+    let (status, body) = app.upload_file("image", &anim, &[]).await;
+    assert_eq!(status, 400, "animated WebP: {body}");
+    assert!(
+        error_message(&body).contains("animated WebP cannot be decoded"),
+        "{body}"
+    );
 
     let r = app
         .get(&format!("/{CLOUD}/image/upload/w_100000/denali.jpg"))

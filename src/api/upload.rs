@@ -352,6 +352,11 @@ async fn explicit(
         kino.catalog.set_context(&asset, &context).await?;
     }
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    // Kino has no CDN to purge: what could be stale is its own derived files, made again on
+    // their next request (or now, for `eager`).
+    if params.bool("invalidate")?.unwrap_or(false) {
+        kino.purge_derived(&asset.asset_id, None).await?;
+    }
     let mut body = upload_response(kino, &asset, false, false);
     if !eager.is_empty() {
         body["eager"] = make_eager(kino, &asset, &eager, &notifications).await?;

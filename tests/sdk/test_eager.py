@@ -195,3 +195,16 @@ def test_a_bad_notification_url_stores_nothing(server, media, unique):
     assert "notification URL" in str(err.value)
     with pytest.raises(cloudinary.exceptions.NotFound):
         api.resource(pid)
+
+
+def test_explicit_invalidate_drops_the_derived_files(server, media, unique, download):
+    pid = unique("inval")
+    uploader.upload(str(media("photo-denali.webp")), public_id=pid,
+                    eager=[{"width": 40, "crop": "scale"}, {"width": 30, "crop": "scale"}])
+    assert len(api.resource(pid)["derived"]) == 2
+
+    result = uploader.explicit(pid, type="upload", invalidate=True,
+                               eager=[{"width": 20, "crop": "scale"}])
+
+    assert [d["transformation"] for d in api.resource(pid)["derived"]] == ["c_scale,w_20"]
+    assert len(download(result["eager"][0]["secure_url"])) == result["eager"][0]["bytes"]

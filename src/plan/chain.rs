@@ -69,6 +69,9 @@ pub(super) struct Builder<'a> {
     pub(super) settings: Settings,
     /// `a_ignore`: show the base as stored, ignoring its orientation.
     as_stored: bool,
+    /// What transparency is laid on for formats without alpha: the last `b_` colour given,
+    /// else white.
+    pub(super) backdrop: Color,
 }
 
 pub(super) fn num(v: f64) -> String {
@@ -91,6 +94,7 @@ impl<'a> Builder<'a> {
             kind: OutputKind::Video,
             settings: Settings::default(),
             as_stored: false,
+            backdrop: Color::WHITE,
         }
     }
 
@@ -300,8 +304,18 @@ impl<'a> Builder<'a> {
         if let Some(fps) = p.fps {
             self.frame_rate(s, fps);
         }
+        if let (Some(Background::Color(c)), false) = (p.background, s.is_layer) {
+            self.backdrop = c;
+        }
         for a in &p.angles {
-            self.rotate(s, *a);
+            let angle = match a {
+                Angle::AutoRight | Angle::AutoLeft => match self.auto_turn(s, &p, *a) {
+                    Some(turn) => turn,
+                    None => continue,
+                },
+                other => *other,
+            };
+            self.rotate(s, angle);
         }
         self.geometry(s, &p)?;
         if let Some(e) = p.effect {
@@ -317,13 +331,40 @@ impl<'a> Builder<'a> {
         if let Some(b) = p.border {
             self.border(s, b)?;
         }
-        if let (Some(o), true, Some(v)) = (p.opacity, s.is_layer, s.video.as_mut()) {
+        if let (Some(o), Some(v)) = (p.opacity, s.video.as_mut()) {
+            // A layer is blended by its overlay; the base becomes see-through (laid on the
+            // backdrop by `finish` when the format has no alpha).
+            let fmt = if s.image && !s.is_layer {
+                "rgba"
+            } else {
+                "yuva420p"
+            };
             v.push(format!(
-                "format=yuva420p,colorchannelmixer=aa={}",
+                "format={fmt},colorchannelmixer=aa={}",
                 num(f64::from(o) / 100.0)
             ));
+            if !s.is_layer {
+                s.alpha = true;
+            }
         }
         Ok(())
+    }
+
+    /// `a_auto_right` / `a_auto_left`: a quarter turn (clockwise / counter-clockwise) when the
+    /// requested shape (`w_`×`h_` or `ar_` of the same component) is landscape and the picture
+    /// portrait, or the other way round; nothing otherwise.
+    fn auto_turn(&self, s: &Stream, p: &Params, a: Angle) -> Option<Angle> {
+        let req = request(s, p);
+        let wanted = req.aspect_ratio.or(match (req.width, req.height) {
+            (Some(w), Some(h)) if h > 0.0 => Some(w / h),
+            _ => None,
+        })?;
+        let mismatch = (wanted > 1.0 && s.h > s.w) || (wanted < 1.0 && s.w > s.h);
+        mismatch.then_some(Angle::Degrees(if a == Angle::AutoRight {
+            90.0
+        } else {
+            270.0
+        }))
     }
 
     /// Makes timestamps start at zero before the first filter that is not a trim.
@@ -649,7 +690,8 @@ impl<'a> Builder<'a> {
         extension: &str,
     ) -> Result<Plan, PlanError> {
         if base.alpha && !format.alpha {
-            self.flatten(&mut base, Color::WHITE);
+            let backdrop = self.backdrop;
+            self.flatten(&mut base, backdrop);
         }
         if format.extension == "ico" && (base.w > 256 || base.h > 256) {
             return Err(PlanError::Invalid(format!(

@@ -776,3 +776,83 @@ async fn a_text_layer_on_a_picture() {
     assert!(red > 100, "{red} red pixels");
     assert_eq!(base.at(390, 200), text.at(390, 200));
 }
+
+#[tokio::test]
+async fn opacity_backdrop_and_auto_rotation_on_the_picture_itself() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let blue = dir.path().join("blue.png");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=0x0000ff:s=64x48",
+        "-frames:v",
+        "1",
+        blue.to_str().unwrap(),
+    ]);
+    let (status, body) = app
+        .upload_file("image", &blue, &[("public_id", "blue")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let px = |bytes: &[u8], name: &str| decode(bytes, dir.path(), name);
+
+    // o_ makes the picture itself see-through where the format has alpha…
+    let png = px(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/o_50/blue.png")).await,
+        "o.png",
+    );
+    let [_, _, b, a] = png.at(10, 10);
+    assert!(a.abs_diff(128) <= 2 && b > 250, "{:?}", png.at(10, 10));
+    // …and lays it on the b_ colour (default white) where it has none.
+    let on_red = px(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/o_50,b_red/blue.jpg")).await,
+        "r.jpg",
+    );
+    let [r, g, b, _] = on_red.at(10, 10);
+    assert!(
+        r.abs_diff(128) < 12 && g < 12 && b.abs_diff(128) < 12,
+        "{:?}",
+        on_red.at(10, 10)
+    );
+    let on_white = px(
+        &get_ok(&app, &format!("/{CLOUD}/image/upload/o_50/blue.jpg")).await,
+        "w.jpg",
+    );
+    let [r, g, b, _] = on_white.at(10, 10);
+    assert!(
+        r.abs_diff(128) < 12 && g.abs_diff(128) < 12 && b > 240,
+        "{:?}",
+        on_white.at(10, 10)
+    );
+
+    // a_auto_right turns a landscape picture when a portrait shape is asked for; a landscape
+    // request leaves it as it is.
+    let turned = px(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/a_auto_right,c_fit,w_48,h_64/blue.png"),
+        )
+        .await,
+        "t.png",
+    );
+    assert_eq!((turned.w, turned.h), (48, 64));
+    let kept = px(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/a_auto_left,c_fit,w_64,h_48/blue.png"),
+        )
+        .await,
+        "k.png",
+    );
+    assert_eq!((kept.w, kept.h), (64, 48));
+    let fitted = px(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/image/upload/c_fit,w_48,h_64/blue.png"),
+        )
+        .await,
+        "f.png",
+    );
+    assert_eq!((fitted.w, fitted.h), (48, 36));
+}

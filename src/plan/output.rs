@@ -280,20 +280,42 @@ fn codec_encoding(
     vc: Option<&VideoCodec>,
     muxer: &str,
     g: f64,
-) -> Option<VideoEncoding> {
-    Some(match name {
-        V::H264 => h264(vc, g),
+) -> Result<Option<VideoEncoding>, PlanError> {
+    let profile = vc.and_then(|v| v.profile.as_deref());
+    let unsupported = |codec: &str, known: &str| {
+        PlanError::Invalid(format!(
+            "Invalid video codec profile {:?} for {codec} (supported: {known})",
+            profile.unwrap_or_default()
+        ))
+    };
+    Ok(Some(match name {
+        V::H264 => match profile {
+            None | Some("baseline" | "basic" | "main" | "high") => h264(vc, g),
+            Some(_) => return Err(unsupported("h264", "baseline, main, high")),
+        },
         V::H265 => {
             let crf = format!("{:.0}", 56.0 - g * 40.0);
+            let mut params = "log-level=error".to_string();
+            if let Some(l) = vc.and_then(|v| v.level.as_deref()) {
+                params.push_str(&format!(":level-idc={l}"));
+            }
             let mut o = opts(&[
                 ("preset", "veryfast"),
                 ("crf", &crf),
-                ("x265-params", "log-level=error"),
+                ("x265-params", &params),
             ]);
             if vc.is_some_and(|v| !v.bframes) {
                 o.push(("bf".into(), "0".into()));
             }
-            let mut e = encoding("libx265", "yuv420p", o, None);
+            let pix = match profile {
+                None | Some("main") => "yuv420p",
+                Some("main10") => "yuv420p10le",
+                Some(_) => return Err(unsupported("h265", "main, main10")),
+            };
+            if let Some(p) = profile {
+                o.push(("profile".into(), p.into()));
+            }
+            let mut e = encoding("libx265", pix, o, None);
             if matches!(muxer, "mp4" | "mov") {
                 e.codec_tag = Some("hvc1".into());
             }
@@ -307,10 +329,21 @@ fn codec_encoding(
                 "libvpx"
             };
             let mut o = opts(&[("deadline", "realtime"), ("cpu-used", "8"), ("crf", &crf)]);
+            let mut pix = "yuv420p";
             if name == V::Vp9 {
                 o.push(("row-mt".into(), "1".into()));
+                match profile {
+                    None | Some("0") => {}
+                    Some("2") => {
+                        pix = "yuv420p10le";
+                        o.push(("profile".into(), "2".into()));
+                    }
+                    Some(_) => return Err(unsupported("vp9", "0, 2")),
+                }
+            } else if profile.is_some() {
+                return Err(unsupported("vp8", "none"));
             }
-            encoding(enc, "yuv420p", o, None)
+            encoding(enc, pix, o, None)
         }
         V::Av1 => {
             let crf = format!("{:.0}", (63.0 - g * 40.0).clamp(1.0, 63.0));
@@ -327,8 +360,8 @@ fn codec_encoding(
             vec![],
             Some((g * 10.0).round() as i32 * LAMBDA),
         ),
-        V::Auto | V::None => return None,
-    })
+        V::Auto | V::None => return Ok(None),
+    }))
 }
 
 /// `br_` replaces constant-quality mode; `ki_` (default 2 s) sets the keyframe interval.
@@ -374,7 +407,7 @@ pub fn video_encoding(
             format.extension
         )));
     }
-    let mut e = codec_encoding(name, vc, format.muxer, g);
+    let mut e = codec_encoding(name, vc, format.muxer, g)?;
     if let Some(enc) = e.as_mut() {
         rate_control(enc, s, fps);
     }

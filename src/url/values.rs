@@ -637,7 +637,7 @@ pub(super) fn video_codec(text: &str) -> ValueResult<VideoCodec> {
     if let Some(p) = &profile
         && !matches!(
             p.as_str(),
-            "baseline" | "main" | "high" | "basic" | "main10"
+            "baseline" | "main" | "high" | "basic" | "main10" | "0" | "1" | "2" | "3"
         )
     {
         return Err(format!("unknown video codec profile {p:?}"));

@@ -869,3 +869,42 @@ async fn cached_outputs_are_complete_seekable_files() {
         assert!((d - 2.0).abs() < 0.1, ".{ext} lasts {d}");
     }
 }
+
+#[tokio::test]
+async fn codec_profiles_are_honoured_or_refused() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    let cases = [
+        (
+            "vc_h264:baseline:3.0",
+            "mp4",
+            "Constrained Baseline",
+            "yuv420p",
+        ),
+        ("vc_h264:high", "mp4", "High", "yuv420p"),
+        ("vc_h265:main10", "mp4", "Main 10", "yuv420p10le"),
+        ("vc_vp9:2", "webm", "Profile 2", "yuv420p10le"),
+    ];
+    for (vc, ext, profile, pix) in cases {
+        let (status, _, out) = fetch(
+            &app,
+            &format!("/{CLOUD}/video/upload/du_1,w_160,{vc}/flower.{ext}"),
+            dir.path(),
+            &format!("p.{ext}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{vc}");
+        let v = &streams(&ffprobe(&out), "video")[0];
+        assert_eq!(v["profile"], profile, "{vc}: {v}");
+        assert_eq!(v["pix_fmt"], pix, "{vc}: {v}");
+    }
+    for vc in ["vc_h265:high", "vc_vp9:3", "vc_h264:main10"] {
+        let r = app
+            .get(&format!("/{CLOUD}/video/upload/{vc}/flower.mp4"))
+            .await;
+        assert_eq!(r.status(), 400, "{vc}");
+        let why = r.headers()["x-cld-error"].to_str().unwrap().to_string();
+        assert!(why.contains("profile"), "{why}");
+    }
+}

@@ -29,6 +29,7 @@ use crate::service::Kino;
 pub fn router(kino: Kino) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .merge(upload::routes())
         .merge(admin::routes())
         .merge(player::routes())
@@ -61,6 +62,34 @@ pub fn normalize_api_path(mut request: Request) -> Request {
 async fn healthz(State(kino): State<Kino>) -> Result<Response, ApiError> {
     kino.catalog.ping().await.map_err(ApiError::from)?;
     Ok(axum::Json(serde_json::json!({"status": "ok"})).into_response())
+}
+
+/// The engine's counters in the Prometheus text format.
+async fn metrics(State(kino): State<Kino>) -> Response {
+    let g = kino.derived.gauges();
+    let body = format!(
+        "# HELP kino_engine_runs_total Engine runs started (transformations, segment runs, ladders).\n\
+         # TYPE kino_engine_runs_total counter\n\
+         kino_engine_runs_total {}\n\
+         # HELP kino_engine_workers_busy Engine workers running a transformation.\n\
+         # TYPE kino_engine_workers_busy gauge\n\
+         kino_engine_workers_busy {}\n\
+         # HELP kino_engine_queued Transformations holding a queue place (running or waiting).\n\
+         # TYPE kino_engine_queued gauge\n\
+         kino_engine_queued {}\n\
+         # HELP kino_derived_flights Derived files being made.\n\
+         # TYPE kino_derived_flights gauge\n\
+         kino_derived_flights {}\n",
+        g.runs_started, g.workers_busy, g.queued, g.flights
+    );
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -11,6 +11,7 @@ mod flight;
 pub use flight::{Flight, FlightWriter, Follower, Progress, State};
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
@@ -22,6 +23,10 @@ pub struct Cache {
     flights: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
     workers: Arc<Semaphore>,
     queue: Arc<Semaphore>,
+    /// Engine runs started since the process began (`/metrics`).
+    runs: Arc<AtomicU64>,
+    workers_total: usize,
+    queue_total: usize,
 }
 
 impl Cache {
@@ -31,6 +36,24 @@ impl Cache {
             flights: Arc::default(),
             workers: Arc::new(Semaphore::new(workers.max(1))),
             queue: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            runs: Arc::default(),
+            workers_total: workers.max(1),
+            queue_total: workers.max(1) + queue,
+        }
+    }
+
+    /// Counts an engine run about to start.
+    pub fn count_run(&self) {
+        self.runs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What `/metrics` shows: runs started, workers busy, places taken in the queue, flights.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            runs_started: self.runs.load(Ordering::Relaxed),
+            workers_busy: self.workers_total - self.workers.available_permits(),
+            queued: self.queue_total - self.queue.available_permits(),
+            flights: self.flights.lock().map_or(0, |m| m.len()),
         }
     }
 
@@ -66,6 +89,15 @@ impl Cache {
     pub async fn worker(&self) -> Option<OwnedSemaphorePermit> {
         self.workers.clone().acquire_owned().await.ok()
     }
+}
+
+/// A snapshot of the engine's load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gauges {
+    pub runs_started: u64,
+    pub workers_busy: usize,
+    pub queued: usize,
+    pub flights: usize,
 }
 
 /// The derived id: 32 hex digits naming (asset, version, expanded transformation, format).

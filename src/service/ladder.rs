@@ -71,6 +71,7 @@ impl Kino {
             .collect();
         drop(cut);
         let storing = tokio::spawn(self.clone().store_pieces(store));
+        self.derived.count_run();
         let never = AtomicBool::new(false);
         let ran = tokio::task::spawn_blocking(move || {
             crate::engine::run_merged(&merged, writers, &never)

@@ -154,6 +154,7 @@ impl Kino {
             .or_default()
             .push(run.clone());
         let plan = (spec.plan)(first).await;
+        self.derived.count_run();
         let kino = self.clone();
         let track = spec.track.clone();
         tokio::spawn(async move {

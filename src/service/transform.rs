@@ -185,6 +185,7 @@ impl Kino {
         };
         let kino = self.clone();
         let id = id.to_string();
+        self.derived.count_run();
         tokio::spawn(async move {
             let _queued = queued;
             let state = kino.make(&flight, writer, plan, row).await;

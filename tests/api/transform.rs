@@ -442,6 +442,7 @@ async fn six_concurrent_identical_requests_share_one_transform() {
         "{}/{CLOUD}/video/upload/c_fill,h_240,w_240/e_reverse/bbb.mp4",
         app.base
     );
+    let runs_before = engine_runs(&app).await;
     let requests = (0..6).map(|_| {
         let client = app.client.clone();
         let url = url.clone();
@@ -472,6 +473,16 @@ async fn six_concurrent_identical_requests_share_one_transform() {
         count_files(&app.data_dir().join("blobs").join("derived")),
         1
     );
+    assert_eq!(engine_runs(&app).await - runs_before, 1, "one engine run");
+}
+
+/// `kino_engine_runs_total` from `/metrics`.
+async fn engine_runs(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("kino_engine_runs_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no engine run counter in {text}"))
 }
 
 #[tokio::test]

@@ -275,6 +275,58 @@ fn h264(vc: Option<&VideoCodec>, g: f64) -> VideoEncoding {
     encoding("libx264", "yuv420p", o, None)
 }
 
+/// libx265; `None` for a profile it is not given (main and main10 are).
+fn h265(vc: Option<&VideoCodec>, muxer: &str, g: f64) -> Option<VideoEncoding> {
+    let crf = format!("{:.0}", 56.0 - g * 40.0);
+    let mut params = "log-level=error".to_string();
+    if let Some(l) = vc.and_then(|v| v.level.as_deref()) {
+        params.push_str(&format!(":level-idc={l}"));
+    }
+    let mut o = opts(&[
+        ("preset", "veryfast"),
+        ("crf", &crf),
+        ("x265-params", &params),
+    ]);
+    if vc.is_some_and(|v| !v.bframes) {
+        o.push(("bf".into(), "0".into()));
+    }
+    let profile = vc.and_then(|v| v.profile.as_deref());
+    let pix = match profile {
+        None | Some("main") => "yuv420p",
+        Some("main10") => "yuv420p10le",
+        Some(_) => return None,
+    };
+    if let Some(p) = profile {
+        o.push(("profile".into(), p.into()));
+    }
+    let mut e = encoding("libx265", pix, o, None);
+    if matches!(muxer, "mp4" | "mov") {
+        e.codec_tag = Some("hvc1".into());
+    }
+    Some(e)
+}
+
+/// libvpx (VP8) or libvpx-vp9; `None` for a profile it is not given (VP9's 0 and 2 are).
+fn vpx(name: VideoCodecName, profile: Option<&str>, g: f64) -> Option<VideoEncoding> {
+    let crf = format!("{:.0}", (63.0 - g * 44.0).clamp(4.0, 63.0));
+    let mut o = opts(&[("deadline", "realtime"), ("cpu-used", "8"), ("crf", &crf)]);
+    if name != V::Vp9 {
+        return profile
+            .is_none()
+            .then(|| encoding("libvpx", "yuv420p", o, None));
+    }
+    o.push(("row-mt".into(), "1".into()));
+    let pix = match profile {
+        None | Some("0") => "yuv420p",
+        Some("2") => {
+            o.push(("profile".into(), "2".into()));
+            "yuv420p10le"
+        }
+        Some(_) => return None,
+    };
+    Some(encoding("libvpx-vp9", pix, o, None))
+}
+
 fn codec_encoding(
     name: VideoCodecName,
     vc: Option<&VideoCodec>,
@@ -293,58 +345,9 @@ fn codec_encoding(
             None | Some("baseline" | "basic" | "main" | "high") => h264(vc, g),
             Some(_) => return Err(unsupported("h264", "baseline, main, high")),
         },
-        V::H265 => {
-            let crf = format!("{:.0}", 56.0 - g * 40.0);
-            let mut params = "log-level=error".to_string();
-            if let Some(l) = vc.and_then(|v| v.level.as_deref()) {
-                params.push_str(&format!(":level-idc={l}"));
-            }
-            let mut o = opts(&[
-                ("preset", "veryfast"),
-                ("crf", &crf),
-                ("x265-params", &params),
-            ]);
-            if vc.is_some_and(|v| !v.bframes) {
-                o.push(("bf".into(), "0".into()));
-            }
-            let pix = match profile {
-                None | Some("main") => "yuv420p",
-                Some("main10") => "yuv420p10le",
-                Some(_) => return Err(unsupported("h265", "main, main10")),
-            };
-            if let Some(p) = profile {
-                o.push(("profile".into(), p.into()));
-            }
-            let mut e = encoding("libx265", pix, o, None);
-            if matches!(muxer, "mp4" | "mov") {
-                e.codec_tag = Some("hvc1".into());
-            }
-            e
-        }
-        V::Vp9 | V::Vp8 => {
-            let crf = format!("{:.0}", (63.0 - g * 44.0).clamp(4.0, 63.0));
-            let enc = if name == V::Vp9 {
-                "libvpx-vp9"
-            } else {
-                "libvpx"
-            };
-            let mut o = opts(&[("deadline", "realtime"), ("cpu-used", "8"), ("crf", &crf)]);
-            let mut pix = "yuv420p";
-            if name == V::Vp9 {
-                o.push(("row-mt".into(), "1".into()));
-                match profile {
-                    None | Some("0") => {}
-                    Some("2") => {
-                        pix = "yuv420p10le";
-                        o.push(("profile".into(), "2".into()));
-                    }
-                    Some(_) => return Err(unsupported("vp9", "0, 2")),
-                }
-            } else if profile.is_some() {
-                return Err(unsupported("vp8", "none"));
-            }
-            encoding(enc, pix, o, None)
-        }
+        V::H265 => h265(vc, muxer, g).ok_or_else(|| unsupported("h265", "main, main10"))?,
+        V::Vp9 => vpx(name, profile, g).ok_or_else(|| unsupported("vp9", "0, 2"))?,
+        V::Vp8 => vpx(name, profile, g).ok_or_else(|| unsupported("vp8", "none"))?,
         V::Av1 => {
             let crf = format!("{:.0}", (63.0 - g * 40.0).clamp(1.0, 63.0));
             encoding(

@@ -84,17 +84,11 @@ pub fn probe(
     max_pixels: u64,
 ) -> Result<MediaInfo, EngineError> {
     let head = read_head(path);
-    if crate::header::is_animated_webp(&head) {
-        return Err(EngineError::Unsupported(
-            "animated WebP cannot be decoded by this server's libav (5.1); upload the animation as GIF or MP4",
-        ));
-    }
-    if let Some((w, h)) = crate::header::dimensions(&head) {
-        check_pixels(Some(w), Some(h), max_pixels)?;
-    }
+    check_head(&head, max_pixels)?;
     let mut input = ff::format::input(&path).map_err(EngineError::OpenInput)?;
     let container = input.format().name().to_string();
-    let (video_index, audio_index, kind) = streams_of(&input, &container)?;
+    let avif = crate::header::is_avif(&head);
+    let (video_index, audio_index, kind) = streams_of(&input, &container, avif)?;
 
     let video = video_index
         .and_then(|i| input.stream(i))
@@ -134,7 +128,11 @@ pub fn probe(
         scan.video_packets
     };
     let bit_rate = Some(input.bit_rate()).filter(|b| *b > 0);
-    let format = format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint);
+    let format = if avif {
+        "avif".to_string()
+    } else {
+        format_name(&container, kind, video.as_ref(), audio.as_ref(), ext_hint)
+    };
     if kind == MediaKind::Image && format == "jpg" && !jpeg_is_complete(path) {
         return Err(EngineError::Corrupt(ff::Error::Eof));
     }
@@ -167,10 +165,30 @@ pub fn probe(
     })
 }
 
+/// What the first bytes already rule out: pictures libav 5.1 cannot decode, and pictures of
+/// more than `max_pixels` (decompression bombs, refused before any decoder allocates them).
+fn check_head(head: &[u8], max_pixels: u64) -> Result<(), EngineError> {
+    if crate::header::is_heif(head) {
+        return Err(EngineError::Unsupported(
+            "HEIC/HEIF pictures cannot be decoded by this server's libav (5.1); convert them to JPEG or AVIF",
+        ));
+    }
+    if crate::header::is_animated_webp(head) {
+        return Err(EngineError::Unsupported(
+            "animated WebP cannot be decoded by this server's libav (5.1); upload the animation as GIF or MP4",
+        ));
+    }
+    if let Some((w, h)) = crate::header::dimensions(head) {
+        check_pixels(Some(w), Some(h), max_pixels)?;
+    }
+    Ok(())
+}
+
 /// The video (not a cover picture) and audio streams, and what kind of media that makes.
 fn streams_of(
     input: &ff::format::context::Input,
     container: &str,
+    picture_file: bool,
 ) -> Result<(Option<usize>, Option<usize>, MediaKind), EngineError> {
     let video = input
         .streams()
@@ -179,7 +197,7 @@ fn streams_of(
         .map(|s| s.index());
     let audio = input.streams().best(Medium::Audio).map(|s| s.index());
     let kind = match (video, audio) {
-        (Some(_), _) if is_image_container(container) => MediaKind::Image,
+        (Some(_), _) if picture_file || is_image_container(container) => MediaKind::Image,
         (Some(_), _) => MediaKind::Video,
         (None, Some(_)) => MediaKind::Audio,
         (None, None) => return Err(EngineError::NoMediaStreams),

@@ -8,5 +8,5 @@ mod size;
 mod webp_icc;
 
 pub use exif::{orientation, orientation_in, tiff_directory};
-pub use size::{dimensions, is_animated_webp};
+pub use size::{dimensions, is_animated_webp, is_avif, is_heif};
 pub use webp_icc::webp_with_icc;

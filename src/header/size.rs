@@ -1,6 +1,43 @@
 //! Picture dimensions from file headers: PNG (IHDR), GIF (logical screen), JPEG (the first
 //! SOFn), WebP (VP8, VP8L, VP8X), BMP and the first TIFF directory.
 
+/// The brands of an ISO-BMFF file (major, then compatible), from its `ftyp` box.
+fn brands(head: &[u8]) -> Vec<&[u8]> {
+    if head.get(4..8) != Some(b"ftyp") {
+        return Vec::new();
+    }
+    let size = head
+        .get(0..4)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .min(head.len());
+    let mut out = Vec::new();
+    if let Some(major) = head.get(8..12) {
+        out.push(major);
+    }
+    let mut at = 16;
+    while at + 4 <= size {
+        out.push(&head[at..at + 4]);
+        at += 4;
+    }
+    out
+}
+
+/// An AVIF picture (or AVIF sequence): an ISO-BMFF file with an `avif`/`avis` brand.
+pub fn is_avif(head: &[u8]) -> bool {
+    brands(head).iter().any(|b| *b == b"avif" || *b == b"avis")
+}
+
+/// A HEIF picture (HEIC from phones) that is not AVIF.
+pub fn is_heif(head: &[u8]) -> bool {
+    !is_avif(head)
+        && brands(head).first().is_some_and(|b| {
+            matches!(
+                *b,
+                b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1"
+            )
+        })
+}
+
 /// Whether a WebP is animated (its `VP8X` header sets the animation flag).
 pub fn is_animated_webp(head: &[u8]) -> bool {
     head.starts_with(b"RIFF")
@@ -97,6 +134,28 @@ mod tests {
         assert_eq!(dimensions(&jpeg), Some((600, 450)));
         assert_eq!(dimensions(b"hello"), None);
         assert_eq!(dimensions(&[0xFF, 0xD8, 0xFF]), None);
+    }
+
+    #[test]
+    fn avif_and_heif_are_told_apart() {
+        let ftyp = |major: &[u8], compatible: &[&[u8]]| {
+            let mut v = u32::try_from(16 + 4 * compatible.len())
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
+            v.extend_from_slice(b"ftyp");
+            v.extend_from_slice(major);
+            v.extend_from_slice(&[0; 4]);
+            for c in compatible {
+                v.extend_from_slice(c);
+            }
+            v
+        };
+        assert!(is_avif(&ftyp(b"avif", &[b"mif1"])));
+        assert!(is_avif(&ftyp(b"mif1", &[b"avif"])));
+        assert!(!is_heif(&ftyp(b"mif1", &[b"avif"])));
+        assert!(is_heif(&ftyp(b"heic", &[b"mif1"])));
+        assert!(!is_heif(&ftyp(b"isom", &[b"mp41"])) && !is_avif(&ftyp(b"isom", &[])));
     }
 
     #[test]

@@ -856,3 +856,40 @@ async fn opacity_backdrop_and_auto_rotation_on_the_picture_itself() {
     );
     assert_eq!((fitted.w, fitted.h), (48, 36));
 }
+
+#[tokio::test]
+async fn avif_and_bmp_decode_and_heic_is_refused_plainly() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let avif = upload_image(&app, "photo-8bit-srgb.avif", "avif").await;
+    assert_eq!(avif["format"], "avif");
+    assert_eq!(avif["resource_type"], "image");
+    let bmp = dir.path().join("denali.bmp");
+    crate::helpers::ffmpeg(&[
+        "-i",
+        media("photo-denali.webp").to_str().unwrap(),
+        bmp.to_str().unwrap(),
+    ]);
+    let (status, body) = app
+        .upload_file("image", &bmp, &[("public_id", "bmp")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["format"], "bmp");
+    for id in ["avif", "bmp"] {
+        let out = decode(
+            &get_ok(&app, &format!("/{CLOUD}/image/upload/w_100/{id}.png")).await,
+            dir.path(),
+            &format!("{id}.png"),
+        );
+        assert_eq!(out.w, 100, "{id}");
+        assert!(
+            out.mean(0) > 10.0 && out.mean(1) > 10.0,
+            "{id}: a picture, not black"
+        );
+    }
+    let (status, body) = app
+        .upload_file("image", &media("iphone7.heic"), &[("public_id", "heic")])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_message(&body).contains("HEIC/HEIF"), "{body}");
+}

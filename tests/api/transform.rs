@@ -919,3 +919,60 @@ async fn codec_profiles_are_honoured_or_refused() {
         assert!(why.contains("profile"), "{why}");
     }
 }
+
+#[tokio::test]
+async fn time_effects_rates_codecs_and_quality_do_what_they_say() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = crate::helpers::make_clip(dir.path(), "two.mp4", 2, true);
+    upload_video(&app, &clip, "two").await;
+    let get = |t: &'static str, ext: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let (status, _, out) = fetch(
+                app,
+                &format!("/{CLOUD}/video/upload/{t}/two.{ext}"),
+                &dir,
+                &format!("{}.{ext}", t.replace([',', ':', '/'], "_")),
+            )
+            .await;
+            assert_eq!(status, 200, "{t}");
+            out
+        }
+    };
+    for (t, seconds) in [
+        ("e_loop:2", 6.0),
+        ("e_boomerang", 4.0),
+        ("e_accelerate:100", 1.0),
+    ] {
+        let d = duration(&ffprobe(&get(t, "mp4").await));
+        assert!((d - seconds).abs() < 0.15, "{t}: {d} s, not {seconds}");
+    }
+    // A fade in starts black and ends as the source.
+    let faded = get("e_fade:1000", "mp4").await;
+    let first = gray_frame(&faded, "0", 320, 240);
+    let later = gray_frame(&faded, "1.5", 320, 240);
+    let mean = |px: &[u8]| px.iter().map(|p| f64::from(*p)).sum::<f64>() / px.len() as f64;
+    assert!(
+        mean(&first) < 25.0 && mean(&later) > 60.0,
+        "{} then {}",
+        mean(&first),
+        mean(&later)
+    );
+    // Frame rates: a value, and a range that caps the source's 25 fps.
+    for (t, rate) in [("fps_10", "10/1"), ("fps_5-15", "15/1")] {
+        let v = &streams(&ffprobe(&get(t, "mp4").await), "video")[0];
+        assert_eq!(v["avg_frame_rate"], rate, "{t}");
+    }
+    // Audio codecs in a video container, and none.
+    let a = streams(&ffprobe(&get("ac_mp3", "mp4").await), "audio");
+    assert_eq!(a[0]["codec_name"], "mp3");
+    let a = streams(&ffprobe(&get("ac_vorbis", "webm").await), "audio");
+    assert_eq!(a[0]["codec_name"], "vorbis");
+    assert!(streams(&ffprobe(&get("ac_none", "mp4").await), "audio").is_empty());
+    // Lower quality, fewer bytes.
+    let low = std::fs::metadata(get("q_10", "mp4").await).unwrap().len();
+    let high = std::fs::metadata(get("q_90", "mp4").await).unwrap().len();
+    assert!(low < high, "q_10 {low} bytes, q_90 {high} bytes");
+}

@@ -775,6 +775,70 @@ async fn a_text_layer_on_a_picture() {
         .count();
     assert!(red > 100, "{red} red pixels");
     assert_eq!(base.at(390, 200), text.at(390, 200));
+    // b_ puts a box behind the letters.
+    let boxed = decode(
+        &get_ok(
+            &app,
+            &format!(
+                "/{CLOUD}/image/upload/w_400/co_white,b_rgb:0000ff,l_text:Arial_40:Kino/fl_layer_apply,g_north_west,x_10,y_10/denali.png"
+            ),
+        )
+        .await,
+        dir.path(),
+        "boxed.png",
+    );
+    let blue = (10..150)
+        .flat_map(|x| (10..60).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let p = boxed.at(x, y);
+            p[2] > 200 && p[0] < 60 && p[1] < 60
+        })
+        .count();
+    assert!(blue > 300, "{blue} blue pixels behind the text");
+}
+
+#[tokio::test]
+async fn attachments_are_named_and_big_jpegs_shrink_on_load() {
+    let app = spawn_app().await;
+    upload_image(&app, "photo-denali.webp", "denali").await;
+    for (t, name) in [
+        ("fl_attachment", "denali.jpg"),
+        ("fl_attachment:poster,w_50", "poster.jpg"),
+    ] {
+        let (status, headers, _) =
+            get_with(&app, &format!("/{CLOUD}/image/upload/{t}/denali.jpg"), &[]).await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(
+            headers["content-disposition"],
+            format!("attachment; filename=\"{name}\"").as_str()
+        );
+    }
+    // A 4640-wide JPEG made 512 wide is decoded at an eighth of its size (580 wide, still
+    // more than asked for): the plan says so.
+    upload_image(&app, "photo-4640x3472-phone-exif.jpg", "big").await;
+    let path = media("photo-4640x3472-phone-exif.jpg");
+    let info = {
+        kino::engine::init().unwrap();
+        kino::engine::probe(&path, Some("jpg"), u64::MAX).unwrap()
+    };
+    let ctx = kino::plan::Context {
+        base: kino::plan::Source {
+            path: path.to_string_lossy().into_owned(),
+            media: kino::service::transform::media_of(&info),
+        },
+        layers: std::collections::HashMap::new(),
+        font_dir: kino::service::transform::FONT_DIR.into(),
+        max_dimension: 8192,
+        focus: None,
+        faces: Vec::new(),
+        trim: None,
+    };
+    let t = kino::url::Transformation::parse_str("w_512").unwrap();
+    let plan = kino::plan::build(&kino::url::steps(&t).unwrap(), "jpg", &ctx).unwrap();
+    assert_eq!(plan.inputs[0].shrink, 3, "{plan:?}");
+    let small = get_ok(&app, &format!("/{CLOUD}/image/upload/w_512/big.jpg")).await;
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(decode(&small, dir.path(), "small.jpg").w, 512);
 }
 
 #[tokio::test]

@@ -215,6 +215,9 @@ async fn outputs_by_extension() {
         ("du_2,w_160", "ogv", "theora"),
         ("du_2", "mp3", "mp3"),
         ("du_2", "m4a", "aac"),
+        ("du_2", "ogg", "vorbis"),
+        ("du_2", "wav", "pcm_s16le"),
+        ("du_2,w_160", "mov", "h264"),
         ("du_2,w_160", "mkv", "h264"),
         ("du_2,vc_h265,w_160", "mp4", "hevc"),
         ("vs_10,dl_100,w_160", "gif", "gif"),
@@ -271,6 +274,21 @@ async fn outputs_by_extension() {
         .parse()
         .unwrap_or(0);
     assert_eq!(frames, 10, "vs_10 samples ten frames");
+    // An animated WebP from the video (libav reads no animated WebP back: count its frames
+    // in the file itself).
+    let (status, _, webp) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/fl_awebp,vs_6,w_120/flower.webp"),
+        dir.path(),
+        "a.webp",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let bytes = std::fs::read(&webp).unwrap();
+    assert!(bytes.starts_with(b"RIFF") && &bytes[8..16] == b"WEBPVP8X");
+    assert_eq!(bytes[20] & 0x02, 0x02, "the animation flag");
+    let frames = bytes.windows(4).filter(|w| w == b"ANMF").count();
+    assert_eq!(frames, 6, "vs_6 samples six frames");
 }
 
 #[tokio::test]
@@ -605,6 +623,24 @@ async fn splice_and_named_transformations() {
     let d = duration(&probe);
     assert!((d - (5.06 + 1.09)).abs() < 0.3, "durations add up: {d}");
     assert_eq!(streams(&probe, "audio").len(), 1);
+    // With so_0 on the apply component the other clip comes first: the opening frame is the
+    // portrait clip, pillarboxed in black, where the flower clip fills the frame.
+    let (status, _, first) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/fl_splice,l_video:short/fl_layer_apply,so_0/flower.mp4"),
+        dir.path(),
+        "p.mp4",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v = &streams(&ffprobe(&first), "video")[0];
+    let (w, h) = (
+        v["width"].as_u64().unwrap() as usize,
+        v["height"].as_u64().unwrap() as usize,
+    );
+    let left_band = |path: &Path| region_stats(&gray_frame(path, "0.2", w, h), w, 0..w / 10).0;
+    assert!(left_band(&first) < 20.0, "prepended: black bars first");
+    assert!(left_band(&out) > 40.0, "appended: the flower first");
 
     // A named transformation is usable as t_name.
     let (status, body) = app

@@ -274,8 +274,14 @@ async fn outputs_by_extension() {
         .parse()
         .unwrap_or(0);
     assert_eq!(frames, 10, "vs_10 samples ten frames");
-    // An animated WebP from the video (libav reads no animated WebP back: count its frames
-    // in the file itself).
+}
+
+#[tokio::test]
+async fn an_animated_webp_from_a_video() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    // libav reads no animated WebP back: count its frames in the file itself.
     let (status, _, webp) = fetch(
         &app,
         &format!("/{CLOUD}/video/upload/fl_awebp,vs_6,w_120/flower.webp"),

@@ -224,6 +224,10 @@ impl<'a> Builder<'a> {
         }) || (base_media.image && base_media.duration > 0.0 && !one_page);
         let format = output::format_of(extension, animated)?;
         self.kind = format.kind;
+        self.settings = settings(steps);
+        if super::waveform::wanted(steps) {
+            return self.waveform(steps, &format, extension);
+        }
         // A poster (`.jpg`) of a streamed video carries `sp_` along; other outputs cannot.
         let streamed = steps.iter().any(|s| match s {
             Step::Apply(c) => c

@@ -6,10 +6,73 @@ use super::PlanError;
 use super::chain::{Builder, Stream, num};
 use crate::url::values::{Color, Effect, PictureEffect, Volume};
 
+/// `e_preview`: `segments` evenly spaced pieces of the video, `duration` seconds in all
+/// (each at least `min_segment`), played one after another. A video no longer than the
+/// preview is kept whole.
+fn preview(s: &mut Stream, duration: f64, segments: u32, min_segment: f64) {
+    let total = s.duration;
+    if total <= duration || total <= 0.0 {
+        return;
+    }
+    let n = segments
+        .min((duration / min_segment).floor().max(1.0) as u32)
+        .max(1);
+    let piece = duration / f64::from(n);
+    let spacing = if n > 1 {
+        (total - piece) / f64::from(n - 1)
+    } else {
+        0.0
+    };
+    let ranges: Vec<String> = (0..n)
+        .map(|i| {
+            let start = if n > 1 {
+                spacing * f64::from(i)
+            } else {
+                (total - piece) / 2.0
+            };
+            format!("between(t\\,{}\\,{})", num(start), num(start + piece))
+        })
+        .collect();
+    let keep = ranges.join("+");
+    if let Some(v) = s.video.as_mut() {
+        // Frames renumbered at the stream's rate (the source may not announce one).
+        v.push(format!(
+            "select={keep},setpts=N/({}*TB)",
+            num(s.fps.max(1.0))
+        ));
+    }
+    if let Some(a) = s.audio.as_mut() {
+        a.push(format!("aselect={keep},asetpts=N/SR/TB"));
+    }
+    s.duration = piece * f64::from(n);
+}
+
 /// Decoded frames an in-memory effect may hold (about 1.5 GB of 4:2:0 pixels).
 const MEMORY_BUDGET: f64 = 1.5e9;
 
 impl Builder<'_> {
+    /// A bar along the bottom, `width` pixels high, that grows with playback.
+    fn progress_bar(&mut self, s: &mut Stream, color: Color, width: u32) {
+        let Some(mut v) = s.video.take() else { return };
+        let main = self.flush(&mut v);
+        let bar = self.label("v");
+        let height = width.min(s.h.max(1));
+        self.chains.push(format!(
+            "color=c={}:s={}x{height}:r={}[{bar}]",
+            Color { a: 255, ..color }.to_ffmpeg(),
+            s.w,
+            num(s.fps.max(1.0))
+        ));
+        s.video = Some(self.join(
+            &[main, bar],
+            &format!(
+                "overlay=x=-w+w*t/{}:y=H-h:shortest=1",
+                num(s.duration.max(0.001))
+            ),
+            false,
+        ));
+    }
+
     pub(super) fn effect(
         &mut self,
         s: &mut Stream,
@@ -59,6 +122,17 @@ impl Builder<'_> {
                 }
             }
             Effect::Trim(_) => self.trim_border(s)?,
+            Effect::Deshake(px) => {
+                if let Some(v) = s.video.as_mut() {
+                    v.push(format!("deshake=rx={px}:ry={px}"));
+                }
+            }
+            Effect::Preview {
+                duration,
+                segments,
+                min_segment,
+            } => preview(s, duration, segments, min_segment),
+            Effect::ProgressBar { color, width } => self.progress_bar(s, color, width),
             Effect::BlurFaces(n) => self.hide_faces(s, None, n)?,
             Effect::PixelateFaces(n) => self.hide_faces(s, Some(n), 0)?,
             Effect::NotOnVideo(name) => {

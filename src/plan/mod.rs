@@ -15,6 +15,7 @@ pub mod merged;
 pub mod orientation;
 pub mod output;
 mod stills;
+mod waveform;
 
 use std::collections::HashMap;
 

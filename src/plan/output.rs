@@ -252,7 +252,8 @@ fn codec_allowed(muxer: &str, name: VideoCodecName) -> bool {
         "webm" => matches!(name, V::Vp8 | V::Vp9 | V::Av1),
         "ogg" => matches!(name, V::Theora | V::Vp8),
         "mpegts" | "flv" => matches!(name, V::H264 | V::H265),
-        "mp4" | "mov" => !matches!(name, V::Theora | V::Vp8),
+        "mp4" => !matches!(name, V::Theora | V::Vp8 | V::ProRes),
+        "mov" => !matches!(name, V::Theora | V::Vp8),
         _ => true,
     }
 }
@@ -357,6 +358,12 @@ fn codec_encoding(
                 None,
             )
         }
+        V::ProRes => encoding(
+            "prores_ks",
+            "yuv422p10le",
+            opts(&[("profile", "3"), ("vendor", "apl0")]),
+            None,
+        ),
         V::Theora => encoding(
             "libtheora",
             "yuv420p",

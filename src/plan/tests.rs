@@ -130,6 +130,19 @@ fn effects() {
     assert!(g("e_blur:200").contains("gblur=sigma=10"));
     assert!(g("e_noise:50").contains("noise=alls=50:allf=t"));
     assert!(g("e_grayscale").contains("hue=s=0"));
+    assert!(g("e_deshake:48").contains("deshake=rx=48:ry=48"));
+    assert!(g("e_deshake:20").starts_with("error: "));
+    // Two 1 s pieces of a 4 s clip: its start and its end.
+    let preview = g("e_preview:duration_2:max_seg_2:min_seg_dur_1");
+    assert!(
+        preview.contains(r"select=between(t\,0\,1)+between(t\,3\,4),setpts=N/(30*TB)")
+            && preview.contains(r"aselect=between(t\,0\,1)+between(t\,3\,4),asetpts=N/SR/TB"),
+        "{preview}"
+    );
+    assert!(g("e_progressbar:color_rgb:00ff00:width_8").contains(
+        "color=c=0x00ff00ff:s=640x8:r=30[v2];[v1][v2]overlay=x=-w+w*t/4:y=H-h:shortest=1"
+    ));
+    assert!(g("e_progressbar:type_frame").starts_with("error: "));
     assert!(
         graph("e_reverse", "mp4", media(3840, 2160, 600.0, true))
             .contains("over the 1500 MB budget")
@@ -254,6 +267,25 @@ fn plans_round_trip_through_json() {
     .unwrap();
     let json = serde_json::to_string(&p).unwrap();
     assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), p);
+}
+
+#[test]
+fn a_waveform_is_drawn_from_the_sound() {
+    let p = plan(
+        "fl_waveform,w_300,h_60,co_red",
+        "png",
+        media(640, 360, 4.0, true),
+    )
+    .unwrap();
+    assert!(p.graph.starts_with(
+        "[0:a]aformat=channel_layouts=mono,showwavespic=s=300x60:colors=0xff0000ff,format=rgba,geq="
+    ));
+    assert_eq!(
+        (p.inputs[0].video, p.inputs[0].audio, p.max_frames),
+        (false, true, Some(1))
+    );
+    assert!(plan("fl_waveform", "mp4", media(640, 360, 4.0, true)).is_err());
+    assert!(plan("fl_waveform", "png", media(640, 360, 4.0, false)).is_err());
 }
 
 #[test]

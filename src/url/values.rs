@@ -390,6 +390,21 @@ pub enum Effect {
     PixelateFaces(u32),
     /// `e_trim[:tolerance]`: cut off a solid border (colour distance 0–100, default 10).
     Trim(u32),
+    /// `e_deshake[:16|32|48|64]`: the largest shake corrected, in pixels (default 16).
+    Deshake(u32),
+    /// `e_preview[:duration_<s>][:max_seg_<n>][:min_seg_dur_<s>]`: a short summary of the
+    /// video (defaults 5 s, 3 segments, 1 s).
+    Preview {
+        duration: f64,
+        segments: u32,
+        min_segment: f64,
+    },
+    /// `e_progressbar[:type_bar][:color_<colour>][:width_<px>]`: a bar along the bottom that
+    /// grows with playback (defaults red, 10 px).
+    ProgressBar {
+        color: Color,
+        width: u32,
+    },
     /// A Cloudinary effect Kino knows by name but does not run yet.
     NotOnVideo(ImageEffect),
 }
@@ -440,11 +455,8 @@ impl ImageEffect {
 
 /// Image effects: valid in URLs, planned for stills (issue 4), refused on video by the planner.
 const IMAGE_EFFECTS: &[&str] = &[
-    "preview",
-    "deshake",
     "transition",
     "make_transparent",
-    "progressbar",
     "improve",
     "auto_contrast",
     "auto_color",
@@ -502,6 +514,15 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         "pixelate_faces" => {
             Effect::PixelateFaces(arg.map_or(Ok(20.0), |a| in_range(a, 1.0, 200.0))? as u32)
         }
+        "deshake" => {
+            let px = arg.map_or(Ok(16.0), |a| in_range(a, 16.0, 64.0))? as u32;
+            if !px.is_multiple_of(16) {
+                return Err(format!("e_deshake takes 16, 32, 48 or 64, got {px}"));
+            }
+            Effect::Deshake(px)
+        }
+        "preview" => preview(arg)?,
+        "progressbar" => progress_bar(arg)?,
         _ if let Some((_, e, default, lo, hi)) = PICTURE_EFFECTS.iter().find(|p| p.0 == name) => {
             let strength = match arg {
                 None => *default,
@@ -515,6 +536,59 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
             None => return Err(format!("unknown effect {name:?}")),
         },
     })
+}
+
+/// `key_value` items of an effect's argument, split at `:` (a colour's `rgb:` kept whole).
+fn named_args(arg: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in arg.unwrap_or_default().split(':').filter(|p| !p.is_empty()) {
+        match out.last_mut() {
+            Some(last) if last.ends_with("_rgb") => {
+                last.push(':');
+                last.push_str(part);
+            }
+            _ => out.push(part.to_string()),
+        }
+    }
+    out
+}
+
+fn preview(arg: Option<&str>) -> ValueResult<Effect> {
+    let (mut duration, mut segments, mut min_segment) = (5.0, 3, 1.0);
+    for item in named_args(arg) {
+        if let Some(v) = item.strip_prefix("duration_") {
+            duration = in_range(v, 0.5, 3600.0)?;
+        } else if let Some(v) = item.strip_prefix("max_seg_") {
+            segments = in_range(v, 1.0, 100.0)? as u32;
+        } else if let Some(v) = item.strip_prefix("min_seg_dur_") {
+            min_segment = in_range(v, 0.1, 3600.0)?;
+        } else {
+            return Err(format!("e_preview: unknown option {item:?}"));
+        }
+    }
+    Ok(Effect::Preview {
+        duration,
+        segments,
+        min_segment,
+    })
+}
+
+fn progress_bar(arg: Option<&str>) -> ValueResult<Effect> {
+    let (mut color, mut width) = (color("red")?, 10);
+    for item in named_args(arg) {
+        if let Some(v) = item.strip_prefix("type_") {
+            if v != "bar" {
+                return Err(format!("e_progressbar: type {v:?} is not supported (bar)"));
+            }
+        } else if let Some(v) = item.strip_prefix("color_") {
+            color = self::color(v)?;
+        } else if let Some(v) = item.strip_prefix("width_") {
+            width = in_range(v, 1.0, 500.0)? as u32;
+        } else {
+            return Err(format!("e_progressbar: unknown option {item:?}"));
+        }
+    }
+    Ok(Effect::ProgressBar { color, width })
 }
 
 fn volume(text: &str) -> ValueResult<Volume> {
@@ -548,6 +622,8 @@ pub enum Flag {
     Progressive,
     /// `lossy`: lossy WebP even from a lossless source.
     Lossy,
+    /// `waveform`: a picture of the audio's waveform instead of a frame.
+    Waveform,
     /// `attachment[:filename]`.
     Attachment(Option<String>),
     StreamingAttachment(Option<String>),
@@ -578,8 +654,11 @@ fn flag(text: &str) -> ValueResult<Flag> {
         "lossy" => Flag::Lossy,
         "attachment" => Flag::Attachment(arg),
         "streaming_attachment" => Flag::StreamingAttachment(arg),
+        "waveform" => Flag::Waveform,
         "truncate_ts"
         | "hlsv3"
+        | "ignore_aspect_ratio"
+        | "region_relative"
         | "progressive"
         | "strip_profile"
         | "keep_iptc"
@@ -604,6 +683,8 @@ pub enum VideoCodecName {
     Vp9,
     Av1,
     Theora,
+    /// Apple ProRes 422 HQ (in `.mov`).
+    ProRes,
     None,
 }
 
@@ -625,6 +706,7 @@ pub(super) fn video_codec(text: &str) -> ValueResult<VideoCodec> {
         "vp8" => VideoCodecName::Vp8,
         "vp9" => VideoCodecName::Vp9,
         "av1" => VideoCodecName::Av1,
+        "prores" => VideoCodecName::ProRes,
         "theora" => VideoCodecName::Theora,
         "none" => VideoCodecName::None,
         other => return Err(format!("unknown video codec {other:?}")),

@@ -1018,3 +1018,86 @@ async fn time_effects_rates_codecs_and_quality_do_what_they_say() {
     let high = std::fs::metadata(get("q_90", "mp4").await).unwrap().len();
     assert!(low < high, "q_10 {low} bytes, q_90 {high} bytes");
 }
+
+#[tokio::test]
+async fn preview_progress_bar_deshake_prores_and_waveform() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    let get = |t: &'static str, ext: &'static str, id: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let (status, _, out) = fetch(
+                app,
+                &format!("/{CLOUD}/video/upload/{t}/{id}.{ext}"),
+                &dir,
+                &format!("{}.{ext}", t.replace([',', ':', '/'], "_")),
+            )
+            .await;
+            assert_eq!(
+                status,
+                200,
+                "{t}: {}",
+                String::from_utf8_lossy(&std::fs::read(&out).unwrap())
+            );
+            out
+        }
+    };
+    // A 2 s preview in two pieces of a 5 s clip.
+    let d = duration(&ffprobe(
+        &get("e_preview:duration_2:max_seg_2", "mp4", "flower").await,
+    ));
+    assert!((d - 2.0).abs() < 0.15, "preview lasts {d}");
+    // The progress bar: green along the bottom at the end, not at the start.
+    let bar = get(
+        "w_320,e_progressbar:color_rgb:00ff00:width_12",
+        "mp4",
+        "flower",
+    )
+    .await;
+    let v = &streams(&ffprobe(&bar), "video")[0];
+    let (w, h) = (
+        v["width"].as_u64().unwrap() as usize,
+        v["height"].as_u64().unwrap() as usize,
+    );
+    let bottom = |at: &str| {
+        let px = gray_frame(&bar, at, w, h);
+        region_stats(&px[(h - 6) * w..], w, 0..w).0
+    };
+    let (start, end) = (bottom("0.1"), bottom("4.9"));
+    assert!(end > start + 40.0, "the bar grows: {start} then {end}");
+    // Deshake keeps the picture's size.
+    let v = &streams(
+        &ffprobe(&get("w_320,e_deshake:32", "mp4", "flower").await),
+        "video",
+    )[0];
+    assert_eq!(v["width"].as_u64(), Some(320));
+    // ProRes 422 HQ in .mov; refused in .mp4.
+    let v = &streams(
+        &ffprobe(&get("du_1,w_160,vc_prores", "mov", "flower").await),
+        "video",
+    )[0];
+    assert_eq!(
+        (v["codec_name"].as_str(), v["profile"].as_str()),
+        (Some("prores"), Some("HQ"))
+    );
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/vc_prores/flower.mp4"))
+        .await;
+    assert_eq!(r.status(), 400);
+    // A waveform picture of a sound.
+    let (status, body) = app
+        .upload_file("video", &media("t-rex-roar.mp3"), &[("public_id", "roar")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wave = get("fl_waveform,w_400,h_100,co_rgb:00ff00", "png", "roar").await;
+    let s = &ffprobe(&wave)["streams"][0];
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(400), Some(100))
+    );
+    let middle = gray_frame(&wave, "0", 400, 100);
+    assert!(middle.iter().any(|p| *p > 100), "the waveform is drawn");
+    assert!(middle[..400].iter().all(|p| *p < 20), "on black");
+}

@@ -71,7 +71,7 @@ async fn serve(
         let served = Served::original(&asset, &path);
         return respond(kino, &served, headers).await;
     }
-    let segment = path.extension.as_deref() == Some("mp4")
+    let segment = matches!(path.extension.as_deref(), Some("mp4" | "ts"))
         && crate::streaming::segment::profile_name(&path.transformation).is_some()
         && query.split('&').any(|kv| kv.starts_with("r="));
     if segment || matches!(path.extension.as_deref(), Some("m3u8" | "mpd")) {
@@ -89,6 +89,15 @@ async fn serve(
                 respond(kino, &Served::derived(&derived, &path), headers).await
             }
             Streamed::File(Transformed::Live { follower, format }) => Ok(live(follower, &format)),
+            Streamed::Binary { body, content_type } => Ok((
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                ],
+                body,
+            )
+                .into_response()),
         };
     }
     let attachment = attachment_name(&path, &asset);

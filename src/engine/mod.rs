@@ -14,7 +14,7 @@ mod run;
 
 pub use frames::{Sample, sample_gray};
 pub use probe::{AudioTrack, MediaInfo, MediaKind, VideoTrack, probe};
-pub use remux::remux_seekable;
+pub use remux::{remux_many, remux_seekable};
 pub use run::{RunStats, run, run_merged};
 
 use crate::error::ErrorKind;

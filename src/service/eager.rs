@@ -126,7 +126,7 @@ impl Kino {
         self.make_ladder(asset, &stream).await?;
         let manifest = match self.stream(path, asset, StreamPart::Manifest).await? {
             super::streaming::Streamed::Text { body, .. } => body.len(),
-            super::streaming::Streamed::File(_) => 0,
+            super::streaming::Streamed::File(_) | super::streaming::Streamed::Binary { .. } => 0,
         };
         let top = stream.video.first();
         Ok(EagerMade {
@@ -210,7 +210,7 @@ impl Kino {
 }
 
 /// Reads a flight to its end (the file is then stored), or does nothing for a stored one.
-async fn drain(made: Transformed) -> Result<(), ServiceError> {
+pub(super) async fn drain(made: Transformed) -> Result<(), ServiceError> {
     if let Transformed::Live { follower, .. } = made {
         let mut bytes = std::pin::pin!(follower.into_stream());
         while let Some(chunk) = futures::StreamExt::next(&mut bytes).await {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod chunks;
 pub mod eager;
 mod error;
+mod hlsv3;
 pub mod jobs;
 mod ladder;
 pub mod notify;

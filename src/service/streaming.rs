@@ -39,6 +39,8 @@ pub struct Stream {
     pub video: Vec<Rendition>,
     pub audio: Option<AudioTrack>,
     pub segments: Vec<f64>,
+    /// `fl_hlsv3`: HLS version 3 with MPEG-TS segments.
+    pub ts: bool,
 }
 
 impl Stream {
@@ -57,7 +59,8 @@ impl Stream {
     }
 }
 
-/// The answer to a stream request: a manifest made now, or a segment (a derived file).
+/// The answer to a stream request: a manifest made now, a segment (a derived file) or a
+/// segment remuxed now (MPEG-TS).
 #[derive(Debug)]
 pub enum Streamed {
     Text {
@@ -65,6 +68,10 @@ pub enum Streamed {
         content_type: &'static str,
     },
     File(crate::service::transform::Transformed),
+    Binary {
+        body: Vec<u8>,
+        content_type: &'static str,
+    },
 }
 
 const HLS_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -82,13 +89,20 @@ impl Kino {
         let base = asset.public_id.rsplit('/').next().unwrap_or_default();
         let playlist = format!("{base}.m3u8");
         let media_file = format!("{base}.mp4");
+        let ts_file = format!("{base}.ts");
+        let sound = match (stream.audio.as_ref(), stream.ts) {
+            (None, _) => hls::Sound::Silent,
+            (Some(_), true) => hls::Sound::Muxed,
+            (Some(a), false) => hls::Sound::Group(a),
+        };
         match (part, ext) {
             (StreamPart::Manifest, "m3u8") => Ok(Streamed::Text {
-                body: hls::multivariant(&stream.video, stream.audio.as_ref(), |t| {
-                    format!("{playlist}?r={t}")
-                }),
+                body: hls::multivariant(&stream.video, sound, |t| format!("{playlist}?r={t}")),
                 content_type: HLS_TYPE,
             }),
+            (StreamPart::Manifest, "mpd") if stream.ts => Err(ServiceError::BadInput(
+                "fl_hlsv3 is for HLS (.m3u8), not DASH".into(),
+            )),
             (StreamPart::Manifest, "mpd") => Ok(Streamed::Text {
                 body: dash::mpd(
                     &stream.video,
@@ -102,26 +116,49 @@ impl Kino {
             (StreamPart::Manifest, _) => Err(ServiceError::BadInput(
                 "Streaming profile not supported for non-streaming formats".into(),
             )),
+            (StreamPart::Playlist(track), _) if stream.ts => {
+                let Track::Video(r) = track else {
+                    return Err(ServiceError::NotFound(
+                        "HLS version 3 carries the sound in each rendition".into(),
+                    ));
+                };
+                stream.rung(track)?;
+                Ok(Streamed::Text {
+                    body: hls::media(&stream.segments, None, |s| format!("{ts_file}?r={r}&s={s}")),
+                    content_type: HLS_TYPE,
+                })
+            }
             (StreamPart::Playlist(track), _) => {
                 stream.rung(track)?;
                 Ok(Streamed::Text {
                     body: hls::media(
                         &stream.segments,
-                        &format!("{media_file}?r={track}&init=1"),
+                        Some(&format!("{media_file}?r={track}&init=1")),
                         |s| format!("{media_file}?r={track}&s={s}"),
                     ),
                     content_type: HLS_TYPE,
                 })
             }
             (StreamPart::Init(track), _) => self.segment_file(asset, &stream, track, None).await,
-            (StreamPart::Segment { track, segment }, _) => {
+            (StreamPart::Segment { track, segment }, ext) => {
                 if segment >= stream.segments.len() {
                     return Err(ServiceError::NotFound(format!(
                         "Segment {segment} not found"
                     )));
                 }
-                self.segment_file(asset, &stream, track, Some(segment))
-                    .await
+                match (ext, track) {
+                    ("ts", Track::Video(r)) => {
+                        stream.rung(track)?;
+                        self.ts_segment(asset, &stream, r, segment).await
+                    }
+                    ("ts", Track::Audio) => Err(ServiceError::NotFound(
+                        "HLS version 3 carries the sound in each rendition".into(),
+                    )),
+                    _ => {
+                        self.segment_file(asset, &stream, track, Some(segment))
+                            .await
+                    }
+                }
             }
         }
     }
@@ -153,6 +190,7 @@ impl Kino {
             video: ladder::renditions(&profile.representations, &media),
             audio: AudioTrack::of(&media, channels),
             segments: ladder::segments(media.duration),
+            ts: segment::wants_ts(&user),
             user: segment::without_profile(&user),
             profile: name,
         })
@@ -161,7 +199,7 @@ impl Kino {
     /// Segment `index` (`None`: the initialization segment) of a track: a derived file, made
     /// on demand by a run of the engine that goes on to the next segments (see
     /// [`super::segments`]).
-    async fn segment_file(
+    pub(super) async fn segment_file(
         &self,
         asset: &Asset,
         stream: &Stream,

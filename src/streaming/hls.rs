@@ -13,16 +13,34 @@ use super::ladder::{AudioTrack, Rendition, Track, target_duration};
 /// Protocol version: float `EXTINF` needs 3, `EXT-X-MAP` in a media playlist needs 6.
 const VERSION: usize = 6;
 
+/// `fl_hlsv3`: MPEG-TS segments, no `EXT-X-MAP`.
+const VERSION_TS: usize = 3;
+
+/// How the variants get their sound.
+#[derive(Debug, Clone, Copy)]
+pub enum Sound<'a> {
+    /// None: the source is silent.
+    Silent,
+    /// The audio track, in an `EXT-X-MEDIA` group every variant names (CMAF).
+    Group(&'a AudioTrack),
+    /// In each variant's own segments (MPEG-TS).
+    Muxed,
+}
+
 /// The audio group's id.
 const AUDIO_GROUP: &str = "audio";
 
 /// The multivariant playlist; `uri(track)` names a track's media playlist.
 pub fn multivariant(
     renditions: &[Rendition],
-    audio: Option<&AudioTrack>,
+    sound: Sound<'_>,
     uri: impl Fn(Track) -> String,
 ) -> String {
-    let alternatives = audio
+    let group = match sound {
+        Sound::Group(a) => Some(a),
+        Sound::Silent | Sound::Muxed => None,
+    };
+    let alternatives = group
         .map(|a| AlternativeMedia {
             media_type: AlternativeMediaType::Audio,
             uri: Some(uri(Track::Audio)),
@@ -35,12 +53,15 @@ pub fn multivariant(
         })
         .into_iter()
         .collect();
-    let codecs = |r: &Rendition| match audio {
-        Some(_) => format!("{},{}", r.codecs, AudioTrack::CODECS),
-        None => r.codecs.clone(),
+    let codecs = |r: &Rendition| match sound {
+        Sound::Group(_) | Sound::Muxed => format!("{},{}", r.codecs, AudioTrack::CODECS),
+        Sound::Silent => r.codecs.clone(),
     };
     let playlist = MasterPlaylist {
-        version: Some(VERSION),
+        version: Some(match sound {
+            Sound::Muxed => VERSION_TS,
+            Sound::Silent | Sound::Group(_) => VERSION,
+        }),
         independent_segments: true,
         alternatives,
         variants: renditions
@@ -51,7 +72,7 @@ pub fn multivariant(
                 bandwidth: r.peak_bps,
                 average_bandwidth: Some(r.average_bps),
                 codecs: Some(codecs(r)),
-                audio: audio.map(|_| AUDIO_GROUP.to_string()),
+                audio: group.map(|_| AUDIO_GROUP.to_string()),
                 resolution: Some(Resolution {
                     width: u64::from(r.width),
                     height: u64::from(r.height),
@@ -65,10 +86,11 @@ pub fn multivariant(
     text(|w| playlist.write_to(w))
 }
 
-/// A VOD media playlist of `segments` (seconds each) behind the init segment `init`.
-pub fn media(segments: &[f64], init: &str, uri: impl Fn(usize) -> String) -> String {
+/// A VOD media playlist of `segments` (seconds each), fMP4 behind the init segment `init`,
+/// or MPEG-TS without one.
+pub fn media(segments: &[f64], init: Option<&str>, uri: impl Fn(usize) -> String) -> String {
     let playlist = MediaPlaylist {
-        version: Some(VERSION),
+        version: Some(if init.is_some() { VERSION } else { VERSION_TS }),
         target_duration: target_duration(segments),
         playlist_type: Some(MediaPlaylistType::Vod),
         independent_segments: true,
@@ -79,8 +101,8 @@ pub fn media(segments: &[f64], init: &str, uri: impl Fn(usize) -> String) -> Str
             .map(|(i, d)| MediaSegment {
                 uri: uri(i),
                 duration: *d as f32,
-                map: (i == 0).then(|| Map {
-                    uri: init.to_string(),
+                map: init.filter(|_| i == 0).map(|uri| Map {
+                    uri: uri.to_string(),
                     ..Map::default()
                 }),
                 ..MediaSegment::default()
@@ -129,7 +151,8 @@ mod tests {
     #[test]
     fn the_multivariant_playlist_has_what_validators_check() {
         let (video, audio) = ladder();
-        let text = multivariant(&video, audio.as_ref(), |t| format!("{t}/index.m3u8"));
+        let audio = audio.unwrap();
+        let text = multivariant(&video, Sound::Group(&audio), |t| format!("{t}/index.m3u8"));
         assert!(text.starts_with("#EXTM3U\n"));
         assert!(text.contains("#EXT-X-INDEPENDENT-SEGMENTS"));
         let m3u8_rs::Playlist::MasterPlaylist(p) =
@@ -165,7 +188,7 @@ mod tests {
     #[test]
     fn media_playlists_obey_the_target_duration_and_end() {
         let segs = segments(10.0);
-        let text = media(&segs, "init.mp4", |i| format!("{i}.m4s"));
+        let text = media(&segs, Some("init.mp4"), |i| format!("{i}.m4s"));
         let m3u8_rs::Playlist::MediaPlaylist(p) =
             m3u8_rs::parse_playlist_res(text.as_bytes()).unwrap()
         else {
@@ -184,5 +207,21 @@ mod tests {
         );
         let total: f32 = p.segments.iter().map(|s| s.duration).sum();
         assert!((total - 10.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn hls_version_3_muxes_the_sound_and_has_no_map() {
+        let (video, _) = ladder();
+        let text = multivariant(&video, Sound::Muxed, |t| format!("{t}.m3u8"));
+        assert!(
+            text.contains("#EXT-X-VERSION:3") && !text.contains("EXT-X-MEDIA"),
+            "{text}"
+        );
+        assert!(text.contains("CODECS=\"avc1.4d401f,mp4a.40.2\""), "{text}");
+        let text = media(&segments(10.0), None, |i| format!("{i}.ts"));
+        assert!(
+            text.contains("#EXT-X-VERSION:3") && !text.contains("EXT-X-MAP"),
+            "{text}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! [`Splitter`] that cuts a run's fragmented MP4 into the initialization segment and one
 //! media segment per fragment.
 
-use crate::url::values::{AudioCodec, Time};
+use crate::url::values::{AudioCodec, Flag, Time};
 use crate::url::{Component, Param, Transformation, Value};
 
 /// What one track of a stream is made with, after the user's own transformation: a video
@@ -52,7 +52,8 @@ pub fn segment_transformation(
     Transformation { components }
 }
 
-/// The user's transformation with `sp_` taken out (components left empty are dropped).
+/// The user's transformation with what only says how to deliver the stream taken out (`sp_`,
+/// `fl_hlsv3`; components left empty are dropped): the tracks' content is the same.
 pub fn without_profile(t: &Transformation) -> Transformation {
     Transformation {
         components: t
@@ -62,13 +63,39 @@ pub fn without_profile(t: &Transformation) -> Transformation {
                 params: c
                     .params
                     .iter()
-                    .filter(|p| !matches!(p.value, Value::StreamingProfile(_)))
-                    .cloned()
+                    .filter_map(|p| match &p.value {
+                        Value::StreamingProfile(_) => None,
+                        Value::Flags(flags) if flags.contains(&Flag::HlsV3) => {
+                            let rest: Vec<Flag> = flags
+                                .iter()
+                                .filter(|f| **f != Flag::HlsV3)
+                                .cloned()
+                                .collect();
+                            (!rest.is_empty()).then(|| Param {
+                                text: format!(
+                                    "fl_{}",
+                                    p.text
+                                        .trim_start_matches("fl_")
+                                        .split('.')
+                                        .filter(|f| *f != "hlsv3")
+                                        .collect::<Vec<_>>()
+                                        .join(".")
+                                ),
+                                value: Value::Flags(rest),
+                            })
+                        }
+                        _ => Some(p.clone()),
+                    })
                     .collect(),
             })
             .filter(|c| !c.params.is_empty())
             .collect(),
     }
+}
+
+/// Whether the stream is asked for as HLS version 3 (MPEG-TS segments).
+pub fn wants_ts(t: &Transformation) -> bool {
+    t.flags().any(|f| *f == Flag::HlsV3)
 }
 
 /// The profile `sp_` names, if any.
@@ -329,5 +356,10 @@ mod tests {
         );
         assert_eq!(profile_name(&user), Some("hd"));
         assert_eq!(without_profile(&user).to_string(), "e_volume:-50");
+        let ts = Transformation::parse_str("fl_hlsv3,sp_hd/e_volume:-50").unwrap();
+        assert!(wants_ts(&ts) && !wants_ts(&user));
+        assert_eq!(without_profile(&ts).to_string(), "e_volume:-50");
+        let mixed = Transformation::parse_str("fl_hlsv3.mono,sp_hd").unwrap();
+        assert_eq!(without_profile(&mixed).to_string(), "fl_mono");
     }
 }

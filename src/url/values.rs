@@ -624,6 +624,8 @@ pub enum Flag {
     Lossy,
     /// `waveform`: a picture of the audio's waveform instead of a frame.
     Waveform,
+    /// `hlsv3`: HLS version 3, MPEG-TS segments with sound and picture together.
+    HlsV3,
     /// `attachment[:filename]`.
     Attachment(Option<String>),
     StreamingAttachment(Option<String>),
@@ -655,8 +657,8 @@ fn flag(text: &str) -> ValueResult<Flag> {
         "attachment" => Flag::Attachment(arg),
         "streaming_attachment" => Flag::StreamingAttachment(arg),
         "waveform" => Flag::Waveform,
+        "hlsv3" => Flag::HlsV3,
         "truncate_ts"
-        | "hlsv3"
         | "ignore_aspect_ratio"
         | "region_relative"
         | "progressive"

@@ -437,3 +437,79 @@ async fn segments_made_by_different_runs_play_as_one_stream() {
         "{details}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hls_version_3_serves_mpeg_ts_with_sound_and_picture() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = crate::helpers::make_clip(dir.path(), "ts.mp4", 9, true);
+    let (status, body) = app
+        .upload_file("video", &clip, &[("public_id", "ts")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let duration = body["duration"].as_f64().unwrap();
+    let (status, _, master) = text(
+        &app,
+        &format!("/{CLOUD}/video/upload/fl_hlsv3,sp_sd/ts.m3u8"),
+    )
+    .await;
+    assert_eq!(status, 200, "{master}");
+    let m3u8_rs::Playlist::MasterPlaylist(p) =
+        m3u8_rs::parse_playlist_res(master.as_bytes()).unwrap()
+    else {
+        panic!("{master}");
+    };
+    assert_eq!(p.version, Some(3));
+    assert!(p.alternatives.is_empty(), "the sound is in every variant");
+    assert!(p.variants.iter().all(|v| {
+        v.codecs
+            .as_deref()
+            .is_some_and(|c| c.ends_with(",mp4a.40.2"))
+    }));
+    let (_, _, media) = text(
+        &app,
+        &format!("/{CLOUD}/video/upload/fl_hlsv3,sp_sd/ts.m3u8?r=0"),
+    )
+    .await;
+    assert!(
+        !media.contains("EXT-X-MAP") && media.contains("ts.ts?r=0&s=2"),
+        "{media}"
+    );
+    // One segment is an MPEG-TS holding both, at its place on the timeline.
+    let r = app
+        .get(&format!(
+            "/{CLOUD}/video/upload/fl_hlsv3,sp_sd/ts.ts?r=0&s=1"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp2t");
+    let seg = dir.path().join("s1.ts");
+    std::fs::write(&seg, r.bytes().await.unwrap()).unwrap();
+    let probe = crate::helpers::ffprobe(&seg);
+    assert_eq!(probe["format"]["format_name"], "mpegts");
+    let kinds: Vec<_> = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["codec_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["video", "audio"]);
+    // The whole rendition plays: keyframes on the grid, sound to the end.
+    let url = format!(
+        "{}/{CLOUD}/video/upload/fl_hlsv3,sp_sd/ts.m3u8?r=0",
+        app.base
+    );
+    let (keys, end) = keyframes(&url).await;
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!((end - duration).abs() < 0.1, "video ends at {end}");
+    let (_, end) = packets(&url, "a:0").await;
+    assert!((end - duration).abs() < 0.1, "audio ends at {end}");
+    // Refusals: no audio-only playlist, no DASH.
+    for (path, status) in [
+        ("fl_hlsv3,sp_sd/ts.m3u8?r=a", 404),
+        ("fl_hlsv3,sp_sd/ts.mpd", 400),
+    ] {
+        let r = app.get(&format!("/{CLOUD}/video/upload/{path}")).await;
+        assert_eq!(r.status().as_u16(), status, "{path}");
+    }
+}

@@ -70,3 +70,10 @@ def test_the_quality_menu_switches_rendition(server, clip, protocol):
 
     assert result["state"] == "ended"
     assert (result["videoWidth"], result["videoHeight"]) == (426, 240)
+
+
+def test_hls_version_3_with_mpeg_ts_plays_to_the_end(server, clip):
+    result = play(server, f"public_id={clip}&profile=sd&protocol=hls&transformation=fl_hlsv3")
+
+    assert result["state"] == "ended"
+    assert abs(result["currentTime"] - 12.0) < 0.1

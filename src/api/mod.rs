@@ -39,6 +39,7 @@ pub fn router(kino: Kino) -> Router {
         // Uploads stream to the staging area under their own limits; other bodies are read
         // with `limits.max_form_bytes` by the extractors.
         .layer(DefaultBodyLimit::disable())
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible))
         .with_state(kino)
 }
 
@@ -57,6 +58,24 @@ pub fn normalize_api_path(mut request: Request) -> Request {
         }
     }
     request
+}
+
+/// Text worth compressing when the client accepts gzip: playlists, MPDs (players and
+/// validators expect them gzipped) and API JSON. Media is already compressed.
+fn compressible(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("application/vnd.apple.mpegurl")
+                || t.starts_with("application/dash+xml")
+                || t.starts_with("application/json")
+        })
 }
 
 async fn healthz(State(kino): State<Kino>) -> Result<Response, ApiError> {

@@ -92,6 +92,16 @@ async fn hls_plays_a_never_seen_video() {
             .iter()
             .all(|v| v.audio.as_deref() == Some("audio"))
     );
+    // Playlists are gzipped for clients that take it.
+    let gz = app
+        .client
+        .get(format!("{}/{CLOUD}/video/upload/sp_hd/bbb.m3u8", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.bytes().await.unwrap()[..2], [0x1f, 0x8b]);
     // A media playlist.
     let duration = body["duration"].as_f64().unwrap();
     check_media_playlist(&app, "sp_hd/bbb.m3u8?r=4", duration).await;

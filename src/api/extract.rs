@@ -168,6 +168,7 @@ async fn read_file_field(
             .map_err(crate::service::ServiceError::from_store_limit)?;
     }
     if filename.is_none() && staged.len() <= kino.limits.max_form_bytes {
+        staged.flush().await?;
         let bytes = tokio::fs::read(staged.path())
             .await
             .map_err(|e| ApiError::from(crate::store::StoreError::WriteStaging(e)))?;

@@ -94,6 +94,29 @@ pub struct Map {
 }
 
 impl Map {
+    /// How much of all the interest the best window of `w`×`h` (fractions) holds, 0–1 (1 for
+    /// a map with no interest at all: nothing is lost).
+    pub fn share(&self, w: f64, h: f64) -> f64 {
+        let (cols, rows) = (self.cols.max(1), self.rows.max(1));
+        if self.weights.len() != cols * rows {
+            return 1.0;
+        }
+        let span = |f: f64, n: usize| ((f * n as f64).round() as usize).clamp(1, n);
+        let (ww, wh) = (span(w, cols), span(h, rows));
+        let table = SummedArea::new(&self.weights, cols, rows);
+        let total = table.sum(0, 0, cols, rows);
+        if total <= 0.0 {
+            return 1.0;
+        }
+        let mut best: f64 = 0.0;
+        for top in 0..=rows - wh {
+            for left in 0..=cols - ww {
+                best = best.max(table.sum(left, top, ww, wh));
+            }
+        }
+        best / total
+    }
+
     /// The centre (fractions of width and height) of the window of `w`×`h` (fractions) that
     /// holds the most interest; ties go to the window nearest the middle.
     pub fn best_window(&self, w: f64, h: f64) -> (f64, f64) {

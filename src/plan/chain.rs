@@ -74,6 +74,9 @@ pub(super) struct Builder<'a> {
     pub(super) backdrop: Color,
 }
 
+/// The share of the interest a `c_fill_pad` crop must keep; below it, it pads instead.
+const FILL_PAD_KEEPS: f64 = 0.85;
+
 pub(super) fn num(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -507,7 +510,10 @@ impl<'a> Builder<'a> {
         if s.video.is_none() {
             return Ok(());
         }
-        let req = request(s, p);
+        let mut req = request(s, p);
+        if req.crop == Some(crate::url::values::Crop::FillPad) {
+            req.crop = Some(self.fill_or_pad(s, &req));
+        }
         let even = self.kind != OutputKind::Frame;
         let mut r = geometry::resolve((s.w, s.h), &req, even);
         self.place_by_content(&mut r, s, &req, p.zoom, even);
@@ -573,6 +579,28 @@ impl<'a> Builder<'a> {
     /// Padding filled with a blurred, darkened or brightened copy of the picture.
     /// `g_auto` and `g_face`/`g_faces`: moves the crop to the interest or the faces (and
     /// `c_thumb` frames the face), while the picture is still the whole analysed frame.
+    /// `c_fill_pad`: a fill when the window it keeps holds (nearly) all the interest `g_auto`
+    /// found, else a pad that loses nothing. Without `g_auto` (or both sides) it is a pad.
+    fn fill_or_pad(&self, s: &Stream, req: &Request) -> crate::url::values::Crop {
+        use crate::url::values::Crop;
+        let (Some(map), Some(tw), Some(th), Gravity::Auto) =
+            (&self.ctx.focus, req.width, req.height, req.gravity)
+        else {
+            return Crop::Pad;
+        };
+        if !s.whole_frame || s.is_layer || tw <= 0.0 || th <= 0.0 {
+            return Crop::Pad;
+        }
+        let (sw, sh) = (f64::from(s.w), f64::from(s.h));
+        let cover = (tw / sw).max(th / sh);
+        let (wf, hf) = ((tw / cover / sw).min(1.0), (th / cover / sh).min(1.0));
+        if map.share(wf, hf) >= FILL_PAD_KEEPS {
+            Crop::Fill
+        } else {
+            Crop::Pad
+        }
+    }
+
     fn place_by_content(
         &self,
         r: &mut geometry::Resize,

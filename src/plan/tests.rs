@@ -298,3 +298,36 @@ fn odd_sources_lose_a_column_or_row_for_420_video_only() {
     let g = graph("e_grayscale", "png", media(853, 481, 4.0, false));
     assert!(!g.contains("crop="), "{g}");
 }
+
+#[test]
+fn fill_pad_fills_when_the_interest_fits_and_pads_when_it_would_be_cut() {
+    // A 4x4 grid over a 1280x720 source; the request is square (a 720x720 window, 9/16 of
+    // the width).
+    let plan_with = |hot: &[usize]| {
+        let mut weights = vec![0.0f32; 16];
+        for i in hot {
+            weights[*i] = 1.0;
+        }
+        let mut c = ctx(media(1280, 720, 4.0, false));
+        c.focus = Some(crate::focus::Map {
+            cols: 4,
+            rows: 4,
+            weights,
+        });
+        let t = Transformation::parse_str("c_fill_pad,g_auto,w_400,h_400").unwrap();
+        build(&steps(&t).unwrap(), "mp4", &c).unwrap().graph
+    };
+    // The subject in the middle columns: a fill (a crop, no padding).
+    let g = plan_with(&[5, 6, 9, 10]);
+    assert!(g.contains("crop=") && !g.contains("pad="), "{g}");
+    // Subjects at both edges: any square window cuts one, so it pads.
+    let g = plan_with(&[4, 7, 8, 11]);
+    assert!(g.contains("pad=") && !g.contains("crop="), "{g}");
+    // Without g_auto it is a pad.
+    let g = graph(
+        "c_fill_pad,w_400,h_400",
+        "mp4",
+        media(1280, 720, 4.0, false),
+    );
+    assert!(g.contains("pad="), "{g}");
+}

@@ -169,6 +169,10 @@ impl Kino {
         }
         progress.total = progress.total.or(range.total);
 
+        // The chunk's bytes may still be on their way to the file (tokio writes in the
+        // background): flushed before they are copied.
+        let mut chunk = chunk;
+        chunk.flush().await?;
         let target = write_at(chunk.path(), &data_path, range.start).await?;
         drop(chunk);
         progress.add(range.start, range.end + 1);

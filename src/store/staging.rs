@@ -90,6 +90,15 @@ impl StagedFile {
         Ok(())
     }
 
+    /// Hands everything written so far to the OS, so that reading the file sees it (tokio
+    /// writes in the background: a read right after `write` can see less).
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        if let Some(file) = self.file.as_mut() {
+            file.flush().await.map_err(StoreError::WriteStaging)?;
+        }
+        Ok(())
+    }
+
     /// Flushes and fsyncs; after this the file is complete and may be probed or committed.
     pub async fn finish(&mut self) -> Result<(), StoreError> {
         if let Some(mut file) = self.file.take() {

@@ -115,7 +115,13 @@ async fn serve(
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, v);
     }
-    if let Some(vary) = varies_by(&path) {
+    // Named transformations may hold the f_auto or dpr_auto the answer depends on.
+    let expanded = if path.transformation.named_references().is_empty() {
+        path.transformation.clone()
+    } else {
+        kino.expand_named(&path.cloud, &path.transformation).await?
+    };
+    if let Some(vary) = varies_by(&expanded) {
         response
             .headers_mut()
             .insert(header::VARY, HeaderValue::from_static(vary));
@@ -156,26 +162,43 @@ fn stream_part(query: &str) -> Result<StreamPart, ApiError> {
 
 /// What `f_auto` and `dpr_auto` read from the request.
 fn client(headers: &HeaderMap) -> Client {
-    let accept = headers
+    let accepted: Vec<String> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+        .flat_map(|v| v.split(','))
+        .filter(|item| !refused(item))
+        .map(|item| {
+            item.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
     let dpr = ["sec-ch-dpr", "dpr"]
         .iter()
         .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse::<f64>().ok())
         .filter(|d| d.is_finite() && *d > 0.0);
     Client {
-        avif: accept.contains("image/avif"),
-        webp: accept.contains("image/webp"),
+        avif: accepted.iter().any(|t| t == "image/avif"),
+        webp: accepted.iter().any(|t| t == "image/webp"),
         dpr,
     }
 }
 
+/// An `Accept` item with `q=0`: the type is explicitly not wanted.
+fn refused(item: &str) -> bool {
+    item.split(';').skip(1).any(|p| {
+        p.trim()
+            .strip_prefix("q=")
+            .and_then(|q| q.trim().parse::<f64>().ok())
+            .is_some_and(|q| q <= 0.0)
+    })
+}
+
 /// The request headers a response depends on, for caches.
-fn varies_by(path: &DeliveryPath) -> Option<&'static str> {
-    let t = &path.transformation;
+fn varies_by(t: &crate::url::Transformation) -> Option<&'static str> {
     let auto_format = t
         .format()
         .is_some_and(|f| f == "auto" || f.starts_with("auto:"));

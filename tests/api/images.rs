@@ -347,6 +347,7 @@ async fn f_auto_and_dpr_auto_follow_the_client() {
     for (accept, mime) in [
         ("image/avif,image/webp,*/*", "image/avif"),
         ("image/webp,*/*", "image/webp"),
+        ("image/avif;q=0, image/webp;q=0.8, */*", "image/webp"),
         ("*/*", "image/jpeg"),
     ] {
         let (status, h, _) = get_with(&app, &url, &[("accept", accept)]).await;
@@ -354,6 +355,29 @@ async fn f_auto_and_dpr_auto_follow_the_client() {
         assert_eq!(h["content-type"], mime, "{accept}");
         assert_eq!(h["vary"], "Accept");
     }
+    // f_auto inside a named transformation varies by Accept too.
+    let (status, body) = app
+        .admin(
+            reqwest::Method::POST,
+            "/transformations",
+            Some(serde_json::json!({"name": "auto_small", "transformation": "f_auto,w_80"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, h, _) = get_with(
+        &app,
+        &format!("/{CLOUD}/image/upload/t_auto_small/denali"),
+        &[("accept", "image/webp")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            h["content-type"].to_str().unwrap(),
+            h["vary"].to_str().unwrap()
+        ),
+        ("image/webp", "Accept")
+    );
     let (_, h, _) = get_with(&app, &format!("/{CLOUD}/image/upload/f_auto/balloon"), &[]).await;
     assert_eq!(
         h["content-type"], "image/png",

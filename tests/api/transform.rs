@@ -710,6 +710,23 @@ async fn the_worker_runs_a_serialized_plan() {
         (Some(128), Some(128))
     );
     assert!((duration(&probe) - 2.53).abs() < 0.2);
+    // The same through pipes: the plan on stdin, the (fragmented) MP4 on stdout.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kino"))
+        .arg("worker")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let json = serde_json::to_vec(&plan).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &json));
+    let piped = child.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    let out = dir.path().join("piped.mp4");
+    std::fs::write(&out, &piped.stdout).unwrap();
+    let v = &streams(&ffprobe(&out), "video")[0];
+    assert_eq!(v["width"].as_u64(), Some(128));
 }
 
 /// A 20 s 720p clip: long enough that its transform is still running when the tests act.

@@ -75,35 +75,60 @@ async fn serve(
         && crate::streaming::segment::profile_name(&path.transformation).is_some()
         && query.split('&').any(|kv| kv.starts_with("r="));
     if segment || matches!(path.extension.as_deref(), Some("m3u8" | "mpd")) {
-        return match kino.stream(&path, &asset, stream_part(query)?).await? {
-            Streamed::Text { body, content_type } => Ok((
-                [
-                    (header::CONTENT_TYPE, content_type),
-                    (header::CACHE_CONTROL, "public, max-age=60"),
-                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-                ],
-                body,
-            )
-                .into_response()),
-            Streamed::File(Transformed::Stored(derived)) => {
-                respond(kino, &Served::derived(&derived, &path), headers).await
-            }
-            Streamed::File(Transformed::Live { follower, format }) => Ok(live(follower, &format)),
-            Streamed::Binary { body, content_type } => Ok((
-                [
-                    (header::CONTENT_TYPE, content_type),
-                    (header::CACHE_CONTROL, "public, max-age=3600"),
-                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-                ],
-                body,
-            )
-                .into_response()),
-        };
+        return serve_stream(kino, &path, &asset, query, headers).await;
     }
-    let attachment = attachment_name(&path, &asset);
-    let mut response = match kino.transformed(&path, &asset, client(headers)).await? {
+    serve_transformed(kino, &path, &asset, headers).await
+}
+
+/// A manifest, playlist or segment of an adaptive stream.
+async fn serve_stream(
+    kino: &Kino,
+    path: &DeliveryPath,
+    asset: &Asset,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    match kino.stream(path, asset, stream_part(query)?).await? {
+        // Manifests are made from the catalog at each request: short-lived in caches.
+        Streamed::Text { body, content_type } => Ok(made_now(content_type, 60, body)),
+        Streamed::File(Transformed::Stored(derived)) => {
+            respond(kino, &Served::derived(&derived, path), headers).await
+        }
+        Streamed::File(Transformed::Live { follower, format }) => Ok(live(follower, &format)),
+        Streamed::Binary { body, content_type } => Ok(made_now(content_type, 3600, body)),
+    }
+}
+
+/// A stream part made for this request, cacheable for `max_age` seconds, open to players
+/// on other origins.
+fn made_now(content_type: &'static str, max_age: u32, body: impl IntoResponse) -> Response {
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, cache),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A transformed file: stored, or made now while it streams.
+async fn serve_transformed(
+    kino: &Kino,
+    path: &DeliveryPath,
+    asset: &Asset,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let attachment = attachment_name(path, asset);
+    let mut response = match kino.transformed(path, asset, client(headers)).await? {
         Transformed::Stored(derived) => {
-            let served = Served::derived(&derived, &path);
+            let served = Served::derived(&derived, path);
             respond(kino, &served, headers).await?
         }
         Transformed::Live { follower, format } => live(follower, &format),

@@ -18,41 +18,13 @@ use super::EngineError;
 pub fn remux_seekable(src: &Path, dst: &Path, muxer: &str) -> Result<(), EngineError> {
     let mut input = format::input(&src).map_err(EngineError::OpenInput)?;
     let mut output = format::output_as(&dst, muxer).map_err(EngineError::Output)?;
-    let mut map = vec![None; input.nb_streams() as usize];
-    for (next, stream) in input.streams().enumerate() {
-        let mut out = output
-            .add_stream(ff::encoder::find(ff::codec::Id::None))
-            .map_err(EngineError::Output)?;
-        out.set_parameters(stream.parameters());
-        out.set_time_base(stream.time_base());
-        map[stream.index()] = Some((next, stream.time_base()));
-    }
+    let map = add_streams(&input, &mut output, false)?;
     let mut options = Dictionary::new();
     options.set("movflags", "+faststart");
     output
         .write_header_with(options)
         .map_err(EngineError::Output)?;
-    loop {
-        let mut packet = ff::Packet::empty();
-        match packet.read(&mut input) {
-            Ok(()) => {}
-            Err(ff::Error::Eof) => break,
-            Err(e) => return Err(EngineError::Corrupt(e)),
-        }
-        let Some((index, tb)) = map.get(packet.stream()).copied().flatten() else {
-            continue;
-        };
-        let out_tb = output
-            .stream(index)
-            .map(|s| s.time_base())
-            .ok_or(EngineError::Output(ff::Error::StreamNotFound))?;
-        packet.rescale_ts(tb, out_tb);
-        packet.set_position(-1);
-        packet.set_stream(index);
-        packet
-            .write_interleaved(&mut output)
-            .map_err(EngineError::Write)?;
-    }
+    copy_packets(&mut input, &map, &mut output, false)?;
     output.write_trailer().map_err(EngineError::Write)?;
     Ok(())
 }
@@ -65,46 +37,71 @@ pub fn remux_many(inputs: &[&Path], dst: &Path, muxer: &str) -> Result<(), Engin
     let mut output = format::output_as(&dst, muxer).map_err(EngineError::Output)?;
     for path in inputs {
         let input = format::input(path).map_err(EngineError::OpenInput)?;
-        let mut map = vec![None; input.nb_streams() as usize];
-        for stream in input.streams() {
-            let mut out = output
-                .add_stream(ff::encoder::find(ff::codec::Id::None))
-                .map_err(EngineError::Output)?;
-            out.set_parameters(stream.parameters());
-            // SAFETY: the stream was just added; a zero tag lets the muxer pick its own.
-            unsafe { (*(*out.as_mut_ptr()).codecpar).codec_tag = 0 };
-            out.set_time_base(stream.time_base());
-            map[stream.index()] = Some((out.index(), stream.time_base()));
-        }
+        // Another container: its own codec tags (MP4's `avc1` means nothing in MPEG-TS).
+        let map = add_streams(&input, &mut output, true)?;
         opened.push((input, map));
     }
     output.write_header().map_err(EngineError::Output)?;
     for (input, map) in &mut opened {
-        loop {
-            let mut packet = ff::Packet::empty();
-            match packet.read(input) {
-                Ok(()) => {}
-                Err(ff::Error::Eof) => break,
-                Err(e) => return Err(EngineError::Corrupt(e)),
-            }
-            let Some((index, tb)) = map.get(packet.stream()).copied().flatten() else {
-                continue;
-            };
-            if packet.pts().is_some_and(|p| p < 0) {
-                continue;
-            }
-            let out_tb = output
-                .stream(index)
-                .map(|s| s.time_base())
-                .ok_or(EngineError::Output(ff::Error::StreamNotFound))?;
-            packet.rescale_ts(tb, out_tb);
-            packet.set_position(-1);
-            packet.set_stream(index);
-            packet
-                .write_interleaved(&mut output)
-                .map_err(EngineError::Write)?;
-        }
+        copy_packets(input, map, &mut output, true)?;
     }
     output.write_trailer().map_err(EngineError::Write)?;
     Ok(())
+}
+
+/// Adds a copy of each stream of `input` to `output`; the map from input stream to output
+/// stream and the input's time base. `clear_tags` lets the muxer choose codec tags.
+fn add_streams(
+    input: &format::context::Input,
+    output: &mut format::context::Output,
+    clear_tags: bool,
+) -> Result<Vec<Option<(usize, ff::Rational)>>, EngineError> {
+    let mut map = vec![None; input.nb_streams() as usize];
+    for stream in input.streams() {
+        let mut out = output
+            .add_stream(ff::encoder::find(ff::codec::Id::None))
+            .map_err(EngineError::Output)?;
+        out.set_parameters(stream.parameters());
+        if clear_tags {
+            // SAFETY: the stream was just added to `output` and has codec parameters.
+            unsafe { (*(*out.as_mut_ptr()).codecpar).codec_tag = 0 };
+        }
+        out.set_time_base(stream.time_base());
+        map[stream.index()] = Some((out.index(), stream.time_base()));
+    }
+    Ok(map)
+}
+
+/// Copies every packet of `input` to its stream in `output` (`map`: input stream → output
+/// stream and time base); `skip_negative` leaves out packets before zero.
+fn copy_packets(
+    input: &mut format::context::Input,
+    map: &[Option<(usize, ff::Rational)>],
+    output: &mut format::context::Output,
+    skip_negative: bool,
+) -> Result<(), EngineError> {
+    loop {
+        let mut packet = ff::Packet::empty();
+        match packet.read(input) {
+            Ok(()) => {}
+            Err(ff::Error::Eof) => return Ok(()),
+            Err(e) => return Err(EngineError::Corrupt(e)),
+        }
+        let Some((index, tb)) = map.get(packet.stream()).copied().flatten() else {
+            continue;
+        };
+        if skip_negative && packet.pts().is_some_and(|p| p < 0) {
+            continue;
+        }
+        let out_tb = output
+            .stream(index)
+            .map(|s| s.time_base())
+            .ok_or(EngineError::Output(ff::Error::StreamNotFound))?;
+        packet.rescale_ts(tb, out_tb);
+        packet.set_position(-1);
+        packet.set_stream(index);
+        packet
+            .write_interleaved(output)
+            .map_err(EngineError::Write)?;
+    }
 }

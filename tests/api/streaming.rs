@@ -227,6 +227,17 @@ fn check_mpd(mpd: &str, duration: f64) -> (u64, u64, usize) {
     )
 }
 
+/// Uploads a generated clip of `seconds` as `public_id`; its duration.
+async fn upload_clip(app: &crate::helpers::TestApp, public_id: &str, seconds: u32) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = crate::helpers::make_clip(dir.path(), "clip.mp4", seconds, true);
+    let (status, body) = app
+        .upload_file("video", &clip, &[("public_id", public_id)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["duration"].as_f64().unwrap()
+}
+
 /// The codec types of every stream a player finds behind `url`, sorted (ffprobe lists a
 /// stream again under each program that has it; each is counted once).
 fn stream_kinds(url: &str) -> Vec<String> {
@@ -391,13 +402,7 @@ async fn stream_requests_that_cannot_be_served_are_clear_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn segments_made_by_different_runs_play_as_one_stream() {
     let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let clip = crate::helpers::make_clip(dir.path(), "runs.mp4", 14, true);
-    let (status, body) = app
-        .upload_file("video", &clip, &[("public_id", "runs")])
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let duration = body["duration"].as_f64().unwrap();
+    let duration = upload_clip(&app, "runs", 14).await;
     // A player that seeks first: the run for segment 2 starts there and makes 2 and 3.
     for track in ["0", "a"] {
         let r = app
@@ -452,12 +457,7 @@ async fn segments_made_by_different_runs_play_as_one_stream() {
 async fn hls_version_3_serves_mpeg_ts_with_sound_and_picture() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let clip = crate::helpers::make_clip(dir.path(), "ts.mp4", 9, true);
-    let (status, body) = app
-        .upload_file("video", &clip, &[("public_id", "ts")])
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let duration = body["duration"].as_f64().unwrap();
+    let duration = upload_clip(&app, "ts", 9).await;
     let (status, _, master) = text(
         &app,
         &format!("/{CLOUD}/video/upload/fl_hlsv3,sp_sd/ts.m3u8"),

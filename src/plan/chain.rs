@@ -884,12 +884,19 @@ pub(super) fn request(s: &Stream, p: &Params) -> Request {
             Offset::Fraction(f) => f * f64::from(of),
         })
     };
+    // c_auto and c_auto_pad are fill and fill_pad where the interest is.
+    use crate::url::values::Crop;
+    let (crop, gravity) = match p.crop {
+        Some(Crop::Auto) => (Some(Crop::Fill), p.gravity.unwrap_or(Gravity::Auto)),
+        Some(Crop::AutoPad) => (Some(Crop::FillPad), p.gravity.unwrap_or(Gravity::Auto)),
+        other => (other, p.gravity.unwrap_or(Gravity::Center)),
+    };
     Request {
         width: px(p.width, s.w),
         height: px(p.height, s.h),
         aspect_ratio: p.aspect_ratio,
-        crop: p.crop,
-        gravity: p.gravity.unwrap_or(Gravity::Center),
+        crop,
+        gravity,
         x: off(p.x, s.w),
         y: off(p.y, s.h),
     }

@@ -119,7 +119,7 @@ pub fn resolve(src: (u32, u32), r: &Request, even: bool) -> Resize {
         Crop::Fit => just(scaled(fit)),
         Crop::Limit => just(scaled(fit.min(1.0))),
         Crop::Mfit => just(scaled(fit.max(1.0))),
-        Crop::Fill | Crop::Thumb => fill(src, scaled(cover), t, r.gravity, x, y, even),
+        Crop::Fill | Crop::Thumb | Crop::Auto => fill(src, scaled(cover), t, r.gravity, x, y, even),
         Crop::Lfill if cover <= 1.0 => fill(src, scaled(cover), t, r.gravity, x, y, even),
         Crop::Lfill => {
             // Never upscale: cut the largest box of the requested shape out of the source.
@@ -131,7 +131,7 @@ pub fn resolve(src: (u32, u32), r: &Request, even: bool) -> Resize {
             };
             fill(src, src, bx, r.gravity, x, y, even)
         }
-        Crop::Pad | Crop::FillPad => pad(scaled(fit), t, r.gravity, src, even),
+        Crop::Pad | Crop::FillPad | Crop::AutoPad => pad(scaled(fit), t, r.gravity, src, even),
         Crop::Lpad => pad(scaled(fit.min(1.0)), t, r.gravity, src, even),
         Crop::Mpad if fit < 1.0 => just(scaled(1.0)),
         Crop::Mpad => pad(scaled(fit), t, r.gravity, src, even),

@@ -352,15 +352,18 @@ impl PlanError {
     }
 }
 
-/// Whether placing a crop needs to know where the interest is (`g_auto` on the base).
+/// Whether placing a crop needs to know where the interest is (`g_auto`, `c_auto`,
+/// `c_auto_pad` on the base).
 pub fn wants_focus(steps: &[Step]) -> bool {
     use crate::url::Value;
-    use crate::url::values::Gravity;
+    use crate::url::values::{Crop, Gravity};
     steps.iter().any(|s| match s {
-        Step::Apply(c) => c
-            .params
-            .iter()
-            .any(|p| matches!(p.value, Value::Gravity(Gravity::Auto))),
+        Step::Apply(c) => c.params.iter().any(|p| {
+            matches!(
+                p.value,
+                Value::Gravity(Gravity::Auto) | Value::Crop(Crop::Auto | Crop::AutoPad)
+            )
+        }),
         Step::Layer(_) => false,
     })
 }

@@ -94,6 +94,10 @@ pub enum Crop {
     FillPad,
     Crop,
     Thumb,
+    /// `c_auto`: a fill placed where the interest is (`g_auto` unless another gravity).
+    Auto,
+    /// `c_auto_pad`: `c_fill_pad` placed where the interest is.
+    AutoPad,
 }
 
 pub(super) fn crop(text: &str) -> ValueResult<Crop> {
@@ -110,7 +114,9 @@ pub(super) fn crop(text: &str) -> ValueResult<Crop> {
         "fill_pad" => Crop::FillPad,
         "crop" => Crop::Crop,
         "thumb" => Crop::Thumb,
-        "auto" | "auto_pad" | "imagga_scale" | "imagga_crop" => {
+        "auto" => Crop::Auto,
+        "auto_pad" => Crop::AutoPad,
+        "imagga_scale" | "imagga_crop" => {
             return Err(format!("crop mode {text:?} is not supported"));
         }
         _ => return Err(format!("unknown crop mode {text:?}")),

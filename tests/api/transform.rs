@@ -840,7 +840,7 @@ async fn g_auto_keeps_the_subject_in_a_fill_crop() {
     let dir = tempfile::tempdir().unwrap();
     upload_video(&app, &subject_on_the_right(dir.path()), "subject").await;
     let detail = |t: &str, name: &str| {
-        let url = format!("/{CLOUD}/video/upload/c_fill,{t},h_360,w_180/subject.mp4");
+        let url = format!("/{CLOUD}/video/upload/{t},h_360,w_180/subject.mp4");
         let app = &app;
         let dir = dir.path().to_path_buf();
         let name = name.to_string();
@@ -856,8 +856,13 @@ async fn g_auto_keeps_the_subject_in_a_fill_crop() {
             region_stats(&px, 180, 0..180).1
         }
     };
-    let centre = detail("g_center", "centre.mp4").await;
-    let auto = detail("g_auto", "auto.mp4").await;
+    let centre = detail("c_fill,g_center", "centre.mp4").await;
+    let auto = detail("c_fill,g_auto", "auto.mp4").await;
+    let crop_auto = detail("c_auto", "crop-auto.mp4").await;
+    assert!(
+        crop_auto > 30.0,
+        "c_auto found the pattern too: σ={crop_auto}"
+    );
     assert!(
         centre < 3.0,
         "the centre of the clip is plain grey: σ={centre}"

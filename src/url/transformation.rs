@@ -568,7 +568,7 @@ mod tests {
             r#"error: Invalid transformation parameter "e_wiggle": unknown effect "wiggle""#
         );
         assert!(canonical("$w_100,w_$w").contains("not supported yet"));
-        assert!(canonical("c_auto").starts_with("error: Unsupported"));
+        assert!(canonical("c_imagga_crop").starts_with("error: Unsupported"));
     }
 
     #[test]

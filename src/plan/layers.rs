@@ -52,6 +52,9 @@ impl Builder<'_> {
         if layer.has_flag(&Flag::Splice) {
             return self.splice(base, layer, &source, &placement);
         }
+        if let LayerSource::Audio { .. } = &layer.source {
+            return self.audio_layer(base, &key, &source, &placement);
+        }
         if base.video.is_none() {
             return Ok(());
         }
@@ -78,8 +81,31 @@ impl Builder<'_> {
                 lv.push(format!("setpts=PTS+{}/TB", num(start)));
             }
         }
+        let (x, y) = self.overlay_position(base, &placement);
+        let mut filter = format!(
+            "overlay=x={x}:y={y}:eof_action={}",
+            if still { "repeat" } else { "pass" }
+        );
+        if let Some((a, b)) = window {
+            filter.push_str(&format!(":enable='between(t,{},{})'", num(a), num(b)));
+        }
+        let (bl, ll) = {
+            let mut bv = base.video.take().unwrap_or_else(unreachable_track);
+            (self.flush(&mut bv), self.flush(&mut lv))
+        };
+        let under = layer.underlay;
+        let inputs = if under { [ll, bl] } else { [bl, ll] };
+        let mut joined = self.join(&inputs, &filter, false);
+        joined.push("setsar=1");
+        base.video = Some(joined);
+        Ok(())
+    }
+
+    /// Where an overlay goes: `x`/`y` expressions from the apply component's gravity (a face
+    /// when it asks for one) and offsets.
+    fn overlay_position(&self, base: &Stream, placement: &Params) -> (String, String) {
         let gravity = placement.gravity.unwrap_or(Gravity::Center);
-        let (x, y) = match self.face_box(gravity).filter(|_| base.whole_frame) {
+        match self.face_box(gravity).filter(|_| base.whole_frame) {
             // Centred on the face (or faces), nudged by x_/y_.
             Some(f) => (
                 format!(
@@ -100,29 +126,67 @@ impl Builder<'_> {
                     position("H-h", ay, offset_px(placement.y, base.h)),
                 )
             }
-        };
-        let mut filter = format!(
-            "overlay=x={x}:y={y}:eof_action={}",
-            if still { "repeat" } else { "pass" }
-        );
-        if let Some((a, b)) = window {
-            filter.push_str(&format!(":enable='between(t,{},{})'", num(a), num(b)));
         }
-        let (bl, ll) = {
-            let mut bv = base.video.take().unwrap_or_else(unreachable_track);
-            (self.flush(&mut bv), self.flush(&mut lv))
+    }
+
+    /// `l_audio:<id>`: the asset's sound mixed into the base's (or, for a silent base, its
+    /// sound), from `so_` for `du_` or to `eo_` of the apply component; the base's length.
+    fn audio_layer(
+        &mut self,
+        base: &mut Stream,
+        key: &str,
+        source: &super::Source,
+        placement: &Params,
+    ) -> Result<(), PlanError> {
+        if base.audio.is_none() && base.video.is_none() {
+            return Ok(());
+        }
+        self.zero_base(base);
+        let mut l = self.open(source, true, true);
+        self.drop_track(&mut l, false);
+        let Some(mut la) = l.audio.take() else {
+            return Err(PlanError::Invalid(format!(
+                "layer {key} has no sound to mix in"
+            )));
         };
-        let under = layer.underlay;
-        let inputs = if under { [ll, bl] } else { [bl, ll] };
-        let mut joined = self.join(&inputs, &filter, false);
-        joined.push("setsar=1");
-        base.video = Some(joined);
+        self.zero_base_track(&mut la, l.at_source);
+        if let Some((start, end)) = window(placement, base.duration) {
+            la.push(format!("atrim=duration={}", num(end - start)));
+            la.push(format!(
+                "adelay=delays={}:all=1",
+                (start * 1000.0).round() as u64
+            ));
+        }
+        la.push(format!(
+            "aresample={},aformat=channel_layouts=stereo",
+            base.sample_rate
+        ));
+        let layer = self.flush(&mut la);
+        base.audio = Some(match base.audio.take() {
+            Some(mut own) => {
+                let own = self.flush(&mut own);
+                self.join(
+                    &[own, layer],
+                    "amix=inputs=2:duration=first:dropout_transition=0:normalize=0",
+                    true,
+                )
+            }
+            None => {
+                let mut t = self.join(&[layer], "apad", true);
+                t.push(format!("atrim=duration={}", num(base.duration)));
+                t
+            }
+        });
         Ok(())
     }
 
     fn zero_base_track(&mut self, t: &mut super::chain::Track, at_source: bool) {
         if at_source {
-            t.push("setpts=PTS-STARTPTS");
+            t.push(if t.audio {
+                "asetpts=PTS-STARTPTS"
+            } else {
+                "setpts=PTS-STARTPTS"
+            });
         }
     }
 

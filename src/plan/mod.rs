@@ -113,6 +113,7 @@ pub fn layer_key(source: &LayerSource) -> Option<String> {
     match source {
         LayerSource::Image { public_id, .. } => Some(format!("image:{public_id}")),
         LayerSource::Video { public_id } => Some(format!("video:{public_id}")),
+        LayerSource::Audio { public_id } => Some(format!("audio:{public_id}")),
         LayerSource::Text { .. } => None,
     }
 }
@@ -126,7 +127,8 @@ pub fn layer_assets(steps: &[Step]) -> Vec<(&'static str, String, String)> {
                 LayerSource::Image { public_id, .. } => {
                     Some(("image", public_id.clone(), layer_key(&l.source)?))
                 }
-                LayerSource::Video { public_id } => {
+                // Sound comes from video assets (audio uploads are video resources).
+                LayerSource::Video { public_id } | LayerSource::Audio { public_id } => {
                     Some(("video", public_id.clone(), layer_key(&l.source)?))
                 }
                 LayerSource::Text { .. } => None,

@@ -331,3 +331,30 @@ fn fill_pad_fills_when_the_interest_fits_and_pads_when_it_would_be_cut() {
     );
     assert!(g.contains("pad="), "{g}");
 }
+
+#[test]
+fn an_audio_layer_is_mixed_into_the_sound() {
+    let mut c = ctx(media(640, 360, 6.0, false));
+    c.layers.insert(
+        "audio:roar".into(),
+        Source {
+            path: "roar.mp3".into(),
+            media: Media {
+                has_video: false,
+                width: 0,
+                height: 0,
+                ..media(0, 0, 3.0, true)
+            },
+        },
+    );
+    let t = Transformation::parse_str("l_audio:roar/fl_layer_apply,so_2").unwrap();
+    let p = build(&steps(&t).unwrap(), "mp4", &c).unwrap();
+    assert!(
+        p.graph.starts_with(
+            "[1:a]asetpts=PTS-STARTPTS,atrim=duration=4,adelay=delays=2000:all=1,aresample=44100"
+        ),
+        "{}",
+        p.graph
+    );
+    assert!(p.audio.is_some());
+}

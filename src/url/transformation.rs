@@ -92,6 +92,10 @@ pub enum LayerSource {
     Video {
         public_id: String,
     },
+    /// The sound of a video or audio asset, mixed into the base's.
+    Audio {
+        public_id: String,
+    },
     Text {
         font: String,
         size: u32,
@@ -458,7 +462,12 @@ fn layer_source(text: &str) -> Result<LayerSource, String> {
     if let Some(rest) = text.strip_prefix("text:") {
         return text_layer(rest);
     }
-    for kind in ["audio:", "subtitles:", "fetch:", "lut:"] {
+    if let Some(id) = text.strip_prefix("audio:") {
+        return Ok(LayerSource::Audio {
+            public_id: layer_id(id)?,
+        });
+    }
+    for kind in ["subtitles:", "fetch:", "lut:"] {
         if text.starts_with(kind) {
             return Err(format!(
                 "{} layers are not supported yet",

@@ -1123,3 +1123,77 @@ async fn preview_progress_bar_deshake_prores_and_waveform() {
     assert!(middle.iter().any(|p| *p > 100), "the waveform is drawn");
     assert!(middle[..400].iter().all(|p| *p < 20), "on black");
 }
+
+/// The loudest sample of `path` between `from` and `from + seconds`, in dB.
+fn max_volume(path: &Path, from: f64, seconds: f64) -> f64 {
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "info",
+            "-ss",
+            &from.to_string(),
+            "-t",
+            &seconds.to_string(),
+            "-i",
+        ])
+        .arg(path)
+        .args(["-vn", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .find_map(|l| l.split("max_volume: ").nth(1))
+        .and_then(|v| v.trim_end_matches(" dB").trim().parse().ok())
+        .unwrap_or(-120.0)
+}
+
+#[tokio::test]
+async fn an_audio_layer_is_mixed_in_from_its_start() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(
+        &app,
+        &media("webm-vp9-square-642-bbb-noaudio.webm"),
+        "silent",
+    )
+    .await;
+    upload_video(&app, &media("t-rex-roar.mp3"), "roar").await;
+    let (status, _, out) = fetch(
+        &app,
+        &format!("/{CLOUD}/video/upload/w_200/l_audio:roar/fl_layer_apply,so_2/silent.mp4"),
+        dir.path(),
+        "mixed.mp4",
+    )
+    .await;
+    assert_eq!(
+        status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&std::fs::read(&out).unwrap())
+    );
+    let probe = ffprobe(&out);
+    assert_eq!(
+        streams(&probe, "audio").len(),
+        1,
+        "the silent video now has sound"
+    );
+    let d = duration(&probe);
+    let source = duration(&ffprobe(&media("webm-vp9-square-642-bbb-noaudio.webm")));
+    assert!(
+        (d - source).abs() < 0.2,
+        "the base's length: {d} vs {source}"
+    );
+    let (before, after) = (max_volume(&out, 0.0, 1.8), max_volume(&out, 2.0, 2.0));
+    assert!(
+        before < -60.0 && after > -30.0,
+        "silent, then the roar: {before} dB, {after} dB"
+    );
+    // A layer without sound is a clear error.
+    upload_video(&app, &media("webm-vp9-square-642-bbb-noaudio.webm"), "mute").await;
+    let r = app
+        .get(&format!(
+            "/{CLOUD}/video/upload/l_audio:mute/fl_layer_apply/silent.mp4"
+        ))
+        .await;
+    assert_eq!(r.status(), 400);
+}

@@ -21,6 +21,29 @@ fn window(p: &Params, base_duration: f64) -> Option<(f64, f64)> {
     Some((start, end.max(start)))
 }
 
+/// `l_subtitles:`: the file's cues burnt into the picture (libass), at the base's times.
+fn subtitles(base: &mut Stream, path: &str, font: Option<&(String, u32)>) -> Result<(), PlanError> {
+    let Some(v) = base.video.as_mut() else {
+        return Ok(());
+    };
+    // Kino names its blob files; anything else would need escaping in the graph.
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+    {
+        return Err(PlanError::Unsupported(
+            "the subtitles file's path cannot be put in a filter graph".into(),
+        ));
+    }
+    let mut filter = format!("subtitles=filename={path}");
+    if let Some((name, size)) = font {
+        let name: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+        filter.push_str(&format!(":force_style='FontName={name}\\,FontSize={size}'"));
+    }
+    v.push(filter);
+    Ok(())
+}
+
 /// A position expression: `(free)*anchor ± offset`, offsets pointing away from the edge.
 fn position(free: &str, anchor: f64, offset: f64) -> String {
     let off = if anchor == 1.0 { -offset } else { offset };
@@ -52,8 +75,14 @@ impl Builder<'_> {
         if layer.has_flag(&Flag::Splice) {
             return self.splice(base, layer, &source, &placement);
         }
-        if let LayerSource::Audio { .. } = &layer.source {
-            return self.audio_layer(base, &key, &source, &placement);
+        match &layer.source {
+            LayerSource::Audio { .. } => {
+                return self.audio_layer(base, &key, &source, &placement);
+            }
+            LayerSource::Subtitles { font, .. } => {
+                return subtitles(base, &source.path, font.as_ref());
+            }
+            _ => {}
         }
         if base.video.is_none() {
             return Ok(());

@@ -53,6 +53,26 @@ pub struct Media {
     pub orientation: u8,
 }
 
+impl Media {
+    /// A file that is not media (a subtitles file a filter reads whole).
+    pub fn file() -> Media {
+        Media {
+            width: 0,
+            height: 0,
+            duration: 0.0,
+            fps: 0.0,
+            has_video: false,
+            has_audio: false,
+            sample_rate: 0,
+            image: false,
+            alpha: false,
+            shrinkable: false,
+            lossless: false,
+            orientation: 1,
+        }
+    }
+}
+
 /// An input file and its media.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -114,6 +134,7 @@ pub fn layer_key(source: &LayerSource) -> Option<String> {
         LayerSource::Image { public_id, .. } => Some(format!("image:{public_id}")),
         LayerSource::Video { public_id } => Some(format!("video:{public_id}")),
         LayerSource::Audio { public_id } => Some(format!("audio:{public_id}")),
+        LayerSource::Subtitles { public_id, .. } => Some(format!("subtitles:{public_id}")),
         LayerSource::Text { .. } => None,
     }
 }
@@ -130,6 +151,9 @@ pub fn layer_assets(steps: &[Step]) -> Vec<(&'static str, String, String)> {
                 // Sound comes from video assets (audio uploads are video resources).
                 LayerSource::Video { public_id } | LayerSource::Audio { public_id } => {
                     Some(("video", public_id.clone(), layer_key(&l.source)?))
+                }
+                LayerSource::Subtitles { public_id, .. } => {
+                    Some(("raw", public_id.clone(), layer_key(&l.source)?))
                 }
                 LayerSource::Text { .. } => None,
             },

@@ -213,7 +213,16 @@ impl Kino {
                 .ok_or_else(|| {
                     ServiceError::NotFound(format!("Layer resource not found - {public_id}"))
                 })?;
-            layers.insert(key, self.source_of(&found)?);
+            let source = if rt == ResourceType::Raw {
+                // A file the engine reads whole (subtitles), not media.
+                Source {
+                    path: self.local_path_of(&found)?,
+                    media: Media::file(),
+                }
+            } else {
+                self.source_of(&found)?
+            };
+            layers.insert(key, source);
         }
         let base = self.source_of(asset)?;
         let analysis = {
@@ -235,6 +244,16 @@ impl Kino {
             trim: analysis.trim,
         };
         Ok(plan::build(&steps, format, &ctx)?)
+    }
+
+    fn local_path_of(&self, asset: &Asset) -> Result<String, ServiceError> {
+        self.store
+            .local_path(&asset.blob_key)
+            .map(|p| p.to_string_lossy().into_owned())
+            .ok_or_else(|| ServiceError::Failed {
+                kind: ErrorKind::Internal,
+                message: "the store has no local copy to transform".into(),
+            })
     }
 
     fn source_of(&self, asset: &Asset) -> Result<Source, ServiceError> {

@@ -96,6 +96,12 @@ pub enum LayerSource {
     Audio {
         public_id: String,
     },
+    /// Subtitles from a raw `.srt`/`.vtt`/`.ass` asset, burnt into the picture; optionally in
+    /// a font and size (`l_subtitles:arial_20:subs.srt`).
+    Subtitles {
+        public_id: String,
+        font: Option<(String, u32)>,
+    },
     Text {
         font: String,
         size: u32,
@@ -467,7 +473,10 @@ fn layer_source(text: &str) -> Result<LayerSource, String> {
             public_id: layer_id(id)?,
         });
     }
-    for kind in ["subtitles:", "fetch:", "lut:"] {
+    if let Some(rest) = text.strip_prefix("subtitles:") {
+        return subtitles_layer(rest);
+    }
+    for kind in ["fetch:", "lut:"] {
         if text.starts_with(kind) {
             return Err(format!(
                 "{} layers are not supported yet",
@@ -489,6 +498,26 @@ fn layer_source(text: &str) -> Result<LayerSource, String> {
         public_id: layer_id(id)?,
         format,
     })
+}
+
+/// `[font_size:]id`: the id of a raw subtitles asset (`:` for `/`), optionally after a style.
+fn subtitles_layer(rest: &str) -> Result<LayerSource, String> {
+    let mut parts: Vec<&str> = rest.split(':').collect();
+    let font = match parts.first().and_then(|p| p.rsplit_once('_')) {
+        Some((name, size)) if parts.len() > 1 => {
+            let size = size
+                .parse::<u32>()
+                .ok()
+                .filter(|s| (1..=200).contains(s))
+                .ok_or("a subtitles style is written <font>_<size> (arial_20)")?;
+            parts.remove(0);
+            Some((name.to_string(), size))
+        }
+        _ => None,
+    };
+    let public_id = parts.join("/");
+    super::validate_public_id(&public_id).map_err(|e| e.to_string())?;
+    Ok(LayerSource::Subtitles { public_id, font })
 }
 
 fn layer_id(id: &str) -> Result<String, String> {

@@ -1197,3 +1197,82 @@ async fn an_audio_layer_is_mixed_in_from_its_start() {
         .await;
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn a_subtitles_layer_burns_its_cues_in() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("landscape-540p-h264-aac-flower.mp4"), "flower").await;
+    let srt = "1\n00:00:00,500 --> 00:00:03,000\nHELLO KINO\n";
+    let (status, body) = app
+        .upload_bytes(
+            "raw",
+            srt.as_bytes().to_vec(),
+            "subs.srt",
+            &[("public_id", "subs.srt")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let frame = |t: &'static str, name: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let (status, _, out) = fetch(
+                app,
+                &format!("/{CLOUD}/video/upload/w_320/{t}flower.mp4"),
+                &dir,
+                name,
+            )
+            .await;
+            assert_eq!(
+                status,
+                200,
+                "{t}: {}",
+                String::from_utf8_lossy(&std::fs::read(&out).unwrap())
+            );
+            (
+                gray_frame(&out, "1.5", 320, 180),
+                gray_frame(&out, "4", 320, 180),
+            )
+        }
+    };
+    let (plain, _) = frame("", "plain.mp4").await;
+    let mut sizes = Vec::new();
+    for (t, name) in [
+        ("l_subtitles:subs.srt/fl_layer_apply/", "subs.mp4"),
+        ("l_subtitles:arial_40:subs.srt/fl_layer_apply/", "big.mp4"),
+    ] {
+        let (during, after) = frame(t, name).await;
+        // Bright letters in the lower part while the cue shows, none after it.
+        let changed = |px: &[u8]| {
+            px[130 * 320..]
+                .iter()
+                .zip(&plain[130 * 320..])
+                .filter(|(a, b)| a.abs_diff(**b) > 60)
+                .count()
+        };
+        assert!(
+            changed(&during) > 100,
+            "{t}: {} pixels changed",
+            changed(&during)
+        );
+        sizes.push(changed(&during));
+        let (_, plain_after) = frame("", "plain2.mp4").await;
+        let later: usize = after[130 * 320..]
+            .iter()
+            .zip(&plain_after[130 * 320..])
+            .filter(|(a, b)| a.abs_diff(**b) > 60)
+            .count();
+        assert!(later < 20, "{t}: the cue is over, {later} pixels differ");
+    }
+    assert!(
+        sizes[1] > sizes[0],
+        "arial_40 letters are bigger: {sizes:?}"
+    );
+    let r = app
+        .get(&format!(
+            "/{CLOUD}/video/upload/l_subtitles:nope.srt/fl_layer_apply/flower.mp4"
+        ))
+        .await;
+    assert_eq!(r.status(), 404);
+}

@@ -74,6 +74,18 @@
   function playDash(url) {
     const player = dashjs.MediaPlayer().create();
     const events = dashjs.MediaPlayer.events;
+    // No clock on the internet: the streams are static, and a page may be offline.
+    player.updateSettings({
+      streaming: {
+        utcSynchronization: {
+          defaultTimingSource: { scheme: 'urn:mpeg:dash:utc:http-head:2014', value: url },
+        },
+      },
+    });
+    // dash.js may pause the element at the end itself, and then no `ended` event fires.
+    player.on(events.PLAYBACK_ENDED, () => {
+      if (kino.state !== 'error') setState('ended', 'finished');
+    });
     player.on(events.STREAM_INITIALIZED, () => {
       const reps = player.getRepresentationsByType('video') || [];
       const levels = reps.map((r) => ({ width: r.width, height: r.height, bitrate: r.bandwidth }));

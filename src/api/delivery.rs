@@ -34,7 +34,15 @@ async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
     let query = request.uri().query().unwrap_or_default().to_string();
     match serve(&kino, request.uri().path(), &query, request.headers()).await {
         Ok(response) => response,
-        Err(e) => e.delivery().into_response(),
+        Err(e) => {
+            // Players on other origins must see the status, not an opaque CORS failure.
+            let mut r = e.delivery().into_response();
+            r.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            r
+        }
     }
 }
 

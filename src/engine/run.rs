@@ -624,16 +624,23 @@ fn encode_video(out: &mut Output, frame: Option<&frame::Video>) -> Result<(), En
 }
 
 /// Hands a packet to the muxer, flushing the fragment before it when it opens a segment.
+/// In a run of segments, packets before the run's start are left out: the audio encoder's
+/// priming frame would give the first segment a negative start time (players refuse it)
+/// and overlap the previous run's last segment.
 fn write_packet(
     octx: &mut format::context::Output,
     clock: Option<&mut SegmentClock>,
     packet: &ff::Packet,
     tb: ff::Rational,
 ) -> Result<(), EngineError> {
-    if let Some(c) = clock
-        && seconds(packet.pts(), tb).is_some_and(|t| c.flush_due(t))
-    {
-        flush_fragment(octx)?;
+    if let Some(c) = clock {
+        let t = seconds(packet.pts(), tb);
+        if t.is_some_and(|t| t < -1e-6) {
+            return Ok(());
+        }
+        if t.is_some_and(|t| c.flush_due(t)) {
+            flush_fragment(octx)?;
+        }
     }
     packet.write_interleaved(octx).map_err(EngineError::Write)
 }

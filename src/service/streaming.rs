@@ -189,7 +189,7 @@ impl Kino {
         Ok(Stream {
             video: ladder::renditions(&profile.representations, &media),
             audio: AudioTrack::of(&media, channels),
-            segments: ladder::segments(media.duration),
+            segments: ladder::segments(picture_duration(info, media.duration)),
             ts: segment::wants_ts(&user),
             user: segment::without_profile(&user),
             profile: name,
@@ -243,6 +243,19 @@ impl Kino {
             .run_segment(spec, Wanted { index, row: wanted })
             .await?;
         Ok(Streamed::File(made))
+    }
+}
+
+/// How long the picture lasts: the container's duration, or less when the video track ends
+/// before the sound (its frames over its rate). The timeline follows the picture, so players
+/// are not told of a last stretch with no frames in it, which they would wait for.
+fn picture_duration(info: &crate::engine::MediaInfo, duration: f64) -> f64 {
+    let frames = info.nb_frames.filter(|n| *n > 0).map(|n| n as f64);
+    let rate = info.frame_rate.filter(|r| *r > 0.0);
+    match frames.zip(rate).map(|(n, r)| n / r) {
+        // A small difference only: a stream count far off is not to be trusted.
+        Some(video) if video < duration && duration - video < 1.0 => video,
+        _ => duration,
     }
 }
 

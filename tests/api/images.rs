@@ -33,6 +33,50 @@ impl Rgba {
         sum as f64 / (self.w * self.h * 3) as f64
     }
 
+    /// Mean difference between horizontal neighbours (green): how much detail there is.
+    fn detail(&self) -> f64 {
+        let mut sum = 0u64;
+        for y in 0..self.h {
+            for x in 1..self.w {
+                sum += u64::from(self.at(x, y)[1].abs_diff(self.at(x - 1, y)[1]));
+            }
+        }
+        sum as f64 / (self.h * (self.w - 1)) as f64
+    }
+
+    /// Standard deviation of the green channel: the contrast.
+    fn spread(&self) -> f64 {
+        let m = self.mean(1);
+        let var: f64 = self
+            .px
+            .chunks(4)
+            .map(|p| (f64::from(p[1]) - m).powi(2))
+            .sum::<f64>()
+            / (self.w * self.h) as f64;
+        var.sqrt()
+    }
+
+    /// Mean distance between a pixel's channels: how colourful the picture is.
+    fn colourfulness(&self) -> f64 {
+        let sum: u64 = self
+            .px
+            .chunks(4)
+            .map(|p| u64::from(p[0].abs_diff(p[1])) + u64::from(p[1].abs_diff(p[2])))
+            .sum();
+        sum as f64 / (self.w * self.h) as f64
+    }
+
+    /// Mean brightness (green) of a `size`-pixel square at (`x`, `y`).
+    fn patch(&self, x: usize, y: usize, size: usize) -> f64 {
+        let mut sum = 0u64;
+        for j in y..y + size {
+            for i in x..x + size {
+                sum += u64::from(self.at(i, j)[1]);
+            }
+        }
+        sum as f64 / (size * size) as f64
+    }
+
     fn mean(&self, channel: usize) -> f64 {
         let sum: u64 = self.px.chunks(4).map(|p| u64::from(p[channel])).sum();
         sum as f64 / (self.w * self.h) as f64
@@ -332,6 +376,39 @@ async fn effects_change_the_pixels_as_named() {
     let pixelated = get("e_pixelate:10/").await;
     let block_same = (0..9).all(|i| pixelated.at(20 + i, 20) == pixelated.at(20, 20));
     assert!(block_same, "10-pixel blocks");
+    let d = plain.detail();
+    assert!(
+        get("e_blur:300/").await.detail() < d * 0.7,
+        "blur loses detail"
+    );
+    assert!(
+        get("e_sharpen:300/").await.detail() > d * 1.1,
+        "sharpen adds it"
+    );
+    let c = plain.spread();
+    assert!(
+        get("e_contrast:80/").await.spread() > c * 1.1,
+        "more contrast"
+    );
+    assert!(
+        get("e_contrast:-80/").await.spread() < c * 0.9,
+        "less contrast"
+    );
+    let colour = plain.colourfulness();
+    assert!(get("e_saturation:80/").await.colourfulness() > colour * 1.2);
+    // Grey, but for the rounding of 4:2:0 colour back to RGB.
+    assert!(get("e_saturation:-100/").await.colourfulness() < colour * 0.3);
+    // A vignette darkens the corners more than the middle.
+    let v = get("e_vignette:80/").await;
+    let (cx, cy) = (plain.w / 2 - 5, plain.h / 2 - 5);
+    let corner = |p: &Rgba| p.patch(2, 2, 10) / p.patch(cx, cy, 10).max(1.0);
+    assert!(corner(&v) < corner(&plain) * 0.8, "vignette");
+    // Colorize with red pulls every pixel towards it.
+    let red = get("e_colorize:60,co_red/").await;
+    assert!(
+        red.mean(0) - red.mean(2) > plain.mean(0) - plain.mean(2) + 40.0,
+        "colorize"
+    );
     let r = app
         .get(&format!("/{CLOUD}/image/upload/e_sepia:500/denali.png"))
         .await;
@@ -980,4 +1057,30 @@ async fn avif_and_bmp_decode_and_heic_is_refused_plainly() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(error_message(&body).contains("HEIC/HEIF"), "{body}");
+}
+
+#[tokio::test]
+async fn g_faces_keeps_every_face_where_g_face_keeps_one() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_image(&app, "faces-group-solvay-1927.jpg", "group").await;
+    let all = faces_in(&media("faces-group-solvay-1927.jpg")).len();
+    assert!(all >= 5, "the group photo has many faces: {all}");
+    let faces_after = |t: &'static str, name: &'static str| {
+        let app = &app;
+        let dir = dir.path().to_path_buf();
+        async move {
+            let bytes = get_ok(app, &format!("/{CLOUD}/image/upload/{t}/group.jpg")).await;
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            faces_in(&path).len()
+        }
+    };
+    let one = faces_after("c_thumb,g_face,w_300,h_300", "one.jpg").await;
+    let many = faces_after("c_thumb,g_faces,w_600,h_300", "many.jpg").await;
+    assert!(one <= 2, "g_face frames one face: {one}");
+    assert!(
+        many * 2 >= all && many > one,
+        "g_faces keeps most of the {all} faces: {many}"
+    );
 }

@@ -38,6 +38,7 @@ const browser = await chromium.launch({
   ],
 });
 const logs = [];
+const fetched = new Map();
 let failed = 1;
 let page = null;
 try {
@@ -48,6 +49,7 @@ try {
   page.on('response', (r) => {
     if (r.status() >= 400) logs.push(`HTTP ${r.status()}: ${r.url()}`);
   });
+  page.on('request', (r) => fetched.set(r.url(), (fetched.get(r.url()) || 0) + 1));
   await page.goto(url);
   await page.waitForFunction(() => window.kino && window.kino.state !== 'loading' && window.kino.state !== 'idle', null, { timeout });
   let chosen = null;
@@ -75,6 +77,11 @@ try {
     };
   });
   if (result.state !== 'ended') throw new Error(`player error: ${result.error}`);
+  // A player that keeps asking for the same part at the end is stuck, even if it said
+  // "ended" once.
+  await page.waitForTimeout(1500);
+  const again = [...fetched].filter(([, n]) => n > 3);
+  if (again.length) throw new Error(`fetched over and over: ${JSON.stringify(again)}`);
   if (chosen && result.videoWidth !== chosen.width) {
     throw new Error(`ended at ${result.videoWidth}x${result.videoHeight}, not the chosen ${chosen.width}x${chosen.height}`);
   }

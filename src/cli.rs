@@ -234,6 +234,7 @@ pub fn plan(args: &PlanArgs) -> Result<(), String> {
         focus: analysis.focus,
         faces: analysis.faces,
         trim: analysis.trim,
+        edge_color: analysis.edge_color,
     };
     let mut plan = crate::plan::build(&steps, &args.format, &ctx).map_err(|e| e.to_string())?;
     if let Some(every) = args.segments.filter(|s| *s > 0.0) {

@@ -1,4 +1,5 @@
-//! Small grayscale samples of a file's pictures, for the analyses in `focus`.
+//! Small grayscale samples of a file's pictures, for the analyses in `focus`, and the colour
+//! at a picture's edges (for `b_auto`).
 //!
 //! For each requested time: seek to the keyframe before it and take that keyframe (decoding
 //! on to the exact time would cost up to a whole GOP per sample; analyses do not need the
@@ -132,4 +133,60 @@ fn to_gray(f: &frame::Video, max_side: u32) -> Result<Gray, EngineError> {
         pixels.extend_from_slice(data.get(start..start + tw).unwrap_or_default());
     }
     Gray::new(tw, th, pixels).ok_or(EngineError::Undecodable("video"))
+}
+
+/// The mean colour of the outer edge of the best video stream's picture at `at` seconds
+/// (the first frame of a still), as RGB.
+pub fn edge_color(path: &str, at: f64) -> Result<[u8; 3], EngineError> {
+    let mut input = format::input(&path).map_err(EngineError::OpenInput)?;
+    let stream = input
+        .streams()
+        .best(media::Type::Video)
+        .ok_or(EngineError::MissingStream("video"))?;
+    let index = stream.index();
+    let ctx = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(EngineError::Decoder)?;
+    let mut decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
+    let ts = (at * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
+    if at > 0.0 {
+        let _ = input.seek(ts, ..ts + 1);
+    }
+    let frame = decode_after(&mut input, &mut decoder, index, 0)?
+        .into_iter()
+        .next()
+        .ok_or(EngineError::Undecodable("video"))?;
+    let (side, ring) = (64u32, 3usize);
+    let mut scaler = scaling::Context::get(
+        frame.format(),
+        frame.width().max(1),
+        frame.height().max(1),
+        ff::format::Pixel::RGB24,
+        side,
+        side,
+        scaling::Flags::AREA,
+    )
+    .map_err(|e| EngineError::Filter("the sample scaler".into(), e))?;
+    let mut out = frame::Video::empty();
+    scaler
+        .run(&frame, &mut out)
+        .map_err(|e| EngineError::Filter("the sample scaler".into(), e))?;
+    let (stride, data, n) = (out.stride(0), out.data(0), side as usize);
+    let mut sum = [0u64; 3];
+    let mut count = 0u64;
+    for y in 0..n {
+        for x in 0..n {
+            if x >= ring && x < n - ring && y >= ring && y < n - ring {
+                continue;
+            }
+            let at = y * stride + x * 3;
+            if let Some(px) = data.get(at..at + 3) {
+                for (s, v) in sum.iter_mut().zip(px) {
+                    *s += u64::from(*v);
+                }
+                count += 1;
+            }
+        }
+    }
+    let mean = |s: u64| u8::try_from(s / count.max(1)).unwrap_or(u8::MAX);
+    Ok([mean(sum[0]), mean(sum[1]), mean(sum[2])])
 }

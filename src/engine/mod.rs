@@ -12,7 +12,7 @@ mod progressive;
 mod remux;
 mod run;
 
-pub use frames::{Sample, sample_gray};
+pub use frames::{Sample, edge_color, sample_gray};
 pub use probe::{AudioTrack, MediaInfo, MediaKind, VideoTrack, probe};
 pub use remux::{remux_many, remux_seekable};
 pub use run::{RunStats, run, run_merged};

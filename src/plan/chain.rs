@@ -311,8 +311,11 @@ impl<'a> Builder<'a> {
         if let Some(fps) = p.fps {
             self.frame_rate(s, fps);
         }
-        if let (Some(Background::Color(c)), false) = (p.background, s.is_layer) {
-            self.backdrop = c;
+        match (p.background, s.is_layer, self.ctx.edge_color) {
+            (Some(Background::Color(c)), false, _) | (Some(Background::Auto), false, Some(c)) => {
+                self.backdrop = c;
+            }
+            _ => {}
         }
         for a in &p.angles {
             let angle = match a {
@@ -551,8 +554,9 @@ impl<'a> Builder<'a> {
                     v.push(format!("crop={}:{}:{}:{}", c.w, c.h, c.x, c.y));
                 }
                 if let Some(pad) = pad {
-                    let color = match bg {
-                        Some(Background::Color(c)) => c,
+                    let color = match (bg, self.ctx.edge_color) {
+                        (Some(Background::Color(c)), _) => c,
+                        (Some(Background::Auto), Some(c)) => c,
                         _ if s.image => Color::WHITE,
                         _ => Color::BLACK,
                     };

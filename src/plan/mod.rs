@@ -96,6 +96,8 @@ pub struct Context {
     pub faces: Vec<Region>,
     /// What is inside the base picture's solid border, for `e_trim`.
     pub trim: Option<Region>,
+    /// The colour at the base picture's edges, for `b_auto`.
+    pub edge_color: Option<crate::url::values::Color>,
 }
 
 /// A rectangle as fractions of a picture's width and height.
@@ -390,6 +392,19 @@ pub fn wants_focus(steps: &[Step]) -> bool {
                 Value::Gravity(Gravity::Auto) | Value::Crop(Crop::Auto | Crop::AutoPad)
             )
         }),
+        Step::Layer(_) => false,
+    })
+}
+
+/// Whether a component pads (or flattens) with the colour at the picture's edges (`b_auto`).
+pub fn wants_edge_color(steps: &[Step]) -> bool {
+    use crate::url::Value;
+    use crate::url::values::Background;
+    steps.iter().any(|s| match s {
+        Step::Apply(c) => c
+            .params
+            .iter()
+            .any(|p| matches!(p.value, Value::Background(Background::Auto))),
         Step::Layer(_) => false,
     })
 }

@@ -56,6 +56,7 @@ fn ctx(base: Media) -> Context {
         focus: None,
         faces: Vec::new(),
         trim: None,
+        edge_color: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub struct Analysis {
     pub focus: Option<Map>,
     pub faces: Vec<Region>,
     pub trim: Option<Region>,
+    pub edge_color: Option<crate::url::values::Color>,
 }
 
 /// Runs the analyses `steps` need on `base`.
@@ -48,7 +49,21 @@ pub fn analyse(base: &Source, steps: &[Step]) -> Result<Analysis, ServiceError> 
         Some(tolerance) => trim_of(base, tolerance)?,
         None => None,
     };
-    Ok(Analysis { focus, faces, trim })
+    let edge_color = if plan::wants_edge_color(steps) {
+        let m = &base.media;
+        let at = if m.image { 0.0 } else { m.duration / 2.0 };
+        let [r, g, b] = crate::engine::edge_color(&base.path, at)
+            .map_err(|e| failed("Finding the edge colour for b_auto failed", e))?;
+        Some(crate::url::values::Color { r, g, b, a: 255 })
+    } else {
+        None
+    };
+    Ok(Analysis {
+        focus,
+        faces,
+        trim,
+        edge_color,
+    })
 }
 
 /// The box inside a picture's solid border (`e_trim`), upright.

@@ -242,6 +242,7 @@ impl Kino {
             focus: analysis.focus,
             faces: analysis.faces,
             trim: analysis.trim,
+            edge_color: analysis.edge_color,
         };
         Ok(plan::build(&steps, format, &ctx)?)
     }

@@ -299,6 +299,8 @@ fn rgb_color(rgb: u32, a: u8) -> Color {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Background {
     Color(Color),
+    /// `auto`: the colour at the picture's edges (what padding should continue).
+    Auto,
     /// `blurred[:intensity[:brightness]]`: intensity 1..2000 (default 100), brightness -300..100.
     Blurred {
         intensity: u32,
@@ -307,6 +309,11 @@ pub enum Background {
 }
 
 pub(super) fn background(text: &str) -> ValueResult<Background> {
+    if text == "auto" || text.starts_with("auto:") {
+        // `auto[:border|predominant[:…]]`: the colour is read off the picture. Gradients and
+        // palettes (`auto:border_gradient…`) are not drawn: the border colour stands in.
+        return Ok(Background::Auto);
+    }
     let Some(rest) = text.strip_prefix("blurred") else {
         return color(text).map(Background::Color);
     };

@@ -933,6 +933,7 @@ async fn attachments_are_named_and_big_jpegs_shrink_on_load() {
         focus: None,
         faces: Vec::new(),
         trim: None,
+        edge_color: None,
     };
     let t = kino::url::Transformation::parse_str("w_512").unwrap();
     let plan = kino::plan::build(&kino::url::steps(&t).unwrap(), "jpg", &ctx).unwrap();
@@ -1083,4 +1084,60 @@ async fn g_faces_keeps_every_face_where_g_face_keeps_one() {
         many * 2 >= all && many > one,
         "g_faces keeps most of the {all} faces: {many}"
     );
+}
+
+#[tokio::test]
+async fn b_auto_pads_with_the_colour_at_the_edges() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A green picture with a white box in the middle; a video with the same frame.
+    let still = dir.path().join("green.png");
+    let clip = dir.path().join("green.mp4");
+    let frame = "color=c=0x20a040:s=200x100,drawbox=x=60:y=20:w=80:h=60:color=white:t=fill";
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        frame,
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        frame,
+        "-t",
+        "1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        clip.to_str().unwrap(),
+    ]);
+    let (status, body) = app
+        .upload_file("image", &still, &[("public_id", "green")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .upload_file("video", &clip, &[("public_id", "greenv")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for (rt, id, ext) in [("image", "green", "png"), ("video", "greenv", "mp4")] {
+        let bytes = get_ok(
+            &app,
+            &format!("/{CLOUD}/{rt}/upload/c_pad,b_auto,w_200,h_200/{id}.{ext}"),
+        )
+        .await;
+        let out = decode(&bytes, dir.path(), &format!("pad-{id}.{ext}"));
+        assert_eq!((out.w, out.h), (200, 200));
+        // The padding above the picture is the edge's green, not white or black.
+        let [r, g, b, _] = out.at(100, 10);
+        assert!(
+            g > 130 && r < 70 && b.abs_diff(0x40) < 30,
+            "{rt}: padding is {:?}",
+            out.at(100, 10)
+        );
+    }
 }

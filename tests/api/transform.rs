@@ -690,6 +690,7 @@ async fn the_worker_runs_a_serialized_plan() {
         focus: None,
         faces: Vec::new(),
         trim: None,
+        edge_color: None,
     };
     let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
     let plan_file = dir.path().join("plan.json");

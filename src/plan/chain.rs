@@ -725,7 +725,8 @@ impl<'a> Builder<'a> {
         format: &output::Format,
         extension: &str,
     ) -> Result<Plan, PlanError> {
-        if base.alpha && !format.alpha {
+        let keeps_alpha = format.alpha || output::video_alpha(format, &self.settings);
+        if base.alpha && !keeps_alpha {
             let backdrop = self.backdrop;
             self.flatten(&mut base, backdrop);
         }

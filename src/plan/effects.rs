@@ -6,6 +6,20 @@ use super::PlanError;
 use super::chain::{Builder, Stream, num};
 use crate::url::values::{Color, Effect, PictureEffect, Volume};
 
+/// `e_make_transparent`: pixels near `key` (tolerance 0–100) become transparent.
+fn make_transparent(s: &mut Stream, key: Color, tolerance: u32) {
+    if let Some(v) = s.video.as_mut() {
+        v.push(format!(
+            "format=rgba,colorkey=0x{:02x}{:02x}{:02x}:{}:0.05",
+            key.r,
+            key.g,
+            key.b,
+            num((f64::from(tolerance) / 100.0).max(0.01))
+        ));
+        s.alpha = true;
+    }
+}
+
 /// `e_preview`: `segments` evenly spaced pieces of the video, `duration` seconds in all
 /// (each at least `min_segment`), played one after another. A video no longer than the
 /// preview is kept whole.
@@ -122,6 +136,10 @@ impl Builder<'_> {
                 }
             }
             Effect::Trim(_) => self.trim_border(s)?,
+            Effect::MakeTransparent(tolerance) => {
+                let key = color.or(self.ctx.edge_color).unwrap_or(Color::WHITE);
+                make_transparent(s, key, tolerance);
+            }
             Effect::Deshake(px) => {
                 if let Some(v) = s.video.as_mut() {
                     v.push(format!("deshake=rx={px}:ry={px}"));

@@ -396,15 +396,23 @@ pub fn wants_focus(steps: &[Step]) -> bool {
     })
 }
 
-/// Whether a component pads (or flattens) with the colour at the picture's edges (`b_auto`).
+/// Whether a component needs the colour at the picture's edges: `b_auto`, or
+/// `e_make_transparent` without a `co_`.
 pub fn wants_edge_color(steps: &[Step]) -> bool {
     use crate::url::Value;
-    use crate::url::values::Background;
+    use crate::url::values::{Background, Effect};
     steps.iter().any(|s| match s {
-        Step::Apply(c) => c
-            .params
-            .iter()
-            .any(|p| matches!(p.value, Value::Background(Background::Auto))),
+        Step::Apply(c) => {
+            let keyed = c
+                .params
+                .iter()
+                .any(|p| matches!(p.value, Value::Effect(Effect::MakeTransparent(_))));
+            let coloured = c.params.iter().any(|p| matches!(p.value, Value::Color(_)));
+            (keyed && !coloured)
+                || c.params
+                    .iter()
+                    .any(|p| matches!(p.value, Value::Background(Background::Auto)))
+        }
         Step::Layer(_) => false,
     })
 }

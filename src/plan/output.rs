@@ -420,8 +420,23 @@ pub fn video_encoding(
     let mut e = codec_encoding(name, vc, format.muxer, g)?;
     if let Some(enc) = e.as_mut() {
         rate_control(enc, s, fps);
+        // VP8 and VP9 carry transparency (WebM); the other video codecs are flattened first.
+        if alpha && enc.pix_fmt == "yuv420p" && enc.encoder.starts_with("libvpx") {
+            enc.pix_fmt = "yuva420p".into();
+        }
     }
     Ok(e)
+}
+
+/// Whether video in `format` written with these settings keeps transparency.
+pub fn video_alpha(format: &Format, s: &Settings) -> bool {
+    let codec = s.video_codec.as_ref().map(|v| v.codec);
+    format.kind == OutputKind::Video
+        && format.muxer == "webm"
+        && matches!(
+            codec,
+            None | Some(VideoCodecName::Auto | VideoCodecName::Vp9 | VideoCodecName::Vp8)
+        )
 }
 
 /// The audio encoder for a format and the URL's settings, or `None` for no audio.

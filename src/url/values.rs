@@ -403,6 +403,9 @@ pub enum Effect {
     PixelateFaces(u32),
     /// `e_trim[:tolerance]`: cut off a solid border (colour distance 0–100, default 10).
     Trim(u32),
+    /// `e_make_transparent[:tolerance]`: the `co_` colour (default: the colour at the edges)
+    /// becomes transparent, within a tolerance of 0–100 (default 10).
+    MakeTransparent(u32),
     /// `e_deshake[:16|32|48|64]`: the largest shake corrected, in pixels (default 16).
     Deshake(u32),
     /// `e_preview[:duration_<s>][:max_seg_<n>][:min_seg_dur_<s>]`: a short summary of the
@@ -469,7 +472,6 @@ impl ImageEffect {
 /// Image effects: valid in URLs, planned for stills (issue 4), refused on video by the planner.
 const IMAGE_EFFECTS: &[&str] = &[
     "transition",
-    "make_transparent",
     "improve",
     "auto_contrast",
     "auto_color",
@@ -526,6 +528,9 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         }
         "pixelate_faces" => {
             Effect::PixelateFaces(arg.map_or(Ok(20.0), |a| in_range(a, 1.0, 200.0))? as u32)
+        }
+        "make_transparent" => {
+            Effect::MakeTransparent(arg.map_or(Ok(10.0), |a| in_range(a, 0.0, 100.0))? as u32)
         }
         "deshake" => {
             let px = arg.map_or(Ok(16.0), |a| in_range(a, 16.0, 64.0))? as u32;

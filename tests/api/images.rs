@@ -1086,44 +1086,31 @@ async fn g_faces_keeps_every_face_where_g_face_keeps_one() {
     );
 }
 
+/// Uploads a picture drawn by the lavfi `frame` as `{id}` and a 1 s video of it as `{id}v`.
+async fn upload_drawn(app: &TestApp, dir: &Path, frame: &str, id: &str) {
+    let still = dir.join(format!("{id}.png"));
+    let clip = dir.join(format!("{id}.mp4"));
+    let (still_arg, clip_arg) = (still.to_str().unwrap(), clip.to_str().unwrap());
+    crate::helpers::ffmpeg(&["-f", "lavfi", "-i", frame, "-frames:v", "1", still_arg]);
+    crate::helpers::ffmpeg(&[
+        "-f", "lavfi", "-i", frame, "-t", "1", "-pix_fmt", "yuv420p", "-c:v", "libx264", clip_arg,
+    ]);
+    let (status, body) = app.upload_file("image", &still, &[("public_id", id)]).await;
+    assert_eq!(status, 200, "{body}");
+    let video_id = format!("{id}v");
+    let (status, body) = app
+        .upload_file("video", &clip, &[("public_id", video_id.as_str())])
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[tokio::test]
 async fn b_auto_pads_with_the_colour_at_the_edges() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     // A green picture with a white box in the middle; a video with the same frame.
-    let still = dir.path().join("green.png");
-    let clip = dir.path().join("green.mp4");
     let frame = "color=c=0x20a040:s=200x100,drawbox=x=60:y=20:w=80:h=60:color=white:t=fill";
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        frame,
-        "-frames:v",
-        "1",
-        still.to_str().unwrap(),
-    ]);
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        frame,
-        "-t",
-        "1",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        clip.to_str().unwrap(),
-    ]);
-    let (status, body) = app
-        .upload_file("image", &still, &[("public_id", "green")])
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .upload_file("video", &clip, &[("public_id", "greenv")])
-        .await;
-    assert_eq!(status, 200, "{body}");
+    upload_drawn(&app, dir.path(), frame, "green").await;
     for (rt, id, ext) in [("image", "green", "png"), ("video", "greenv", "mp4")] {
         let bytes = get_ok(
             &app,
@@ -1140,4 +1127,61 @@ async fn b_auto_pads_with_the_colour_at_the_edges() {
             out.at(100, 10)
         );
     }
+}
+
+#[tokio::test]
+async fn make_transparent_keys_out_a_colour_in_pictures_and_webm() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let frame = "color=c=0x20a040:s=200x100,drawbox=x=60:y=20:w=80:h=60:color=0xd02020:t=fill";
+    upload_drawn(&app, dir.path(), frame, "key").await;
+    // The named colour, and (without co_) the colour at the edges, become transparent.
+    for t in ["e_make_transparent,co_rgb:20a040", "e_make_transparent"] {
+        let png = decode(
+            &get_ok(&app, &format!("/{CLOUD}/image/upload/{t}/key.png")).await,
+            dir.path(),
+            "key-out.png",
+        );
+        assert!(png.at(5, 5)[3] < 20, "{t}: the green edge is see-through");
+        assert_eq!(png.at(100, 50)[3], 255, "{t}: the red box stays");
+    }
+    // WebM keeps the transparency (VP9 with alpha); MP4 has none and lays it on white.
+    let webm = dir.path().join("key.webm");
+    std::fs::write(
+        &webm,
+        get_ok(
+            &app,
+            &format!("/{CLOUD}/video/upload/e_make_transparent/keyv.webm"),
+        )
+        .await,
+    )
+    .unwrap();
+    let v = &ffprobe(&webm)["streams"][0];
+    assert_eq!(v["tags"]["alpha_mode"], "1", "{v}");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-c:v", "libvpx-vp9", "-i"])
+        .arg(&webm)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+        .output()
+        .unwrap();
+    let alpha_at = |x: usize, y: usize| out.stdout[(y * 200 + x) * 4 + 3];
+    assert!(
+        alpha_at(5, 5) < 20 && alpha_at(100, 50) > 235,
+        "alpha survives in WebM"
+    );
+    let mp4 = decode(
+        &get_ok(
+            &app,
+            &format!("/{CLOUD}/video/upload/e_make_transparent/keyv.mp4"),
+        )
+        .await,
+        dir.path(),
+        "key-out.mp4",
+    );
+    let [r, g, b, _] = mp4.at(5, 5);
+    assert!(
+        r > 230 && g > 230 && b > 230,
+        "flattened on white: {:?}",
+        mp4.at(5, 5)
+    );
 }

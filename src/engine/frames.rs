@@ -22,15 +22,7 @@ pub fn sample_gray(
     gap: usize,
     max_side: u32,
 ) -> Result<Vec<Sample>, EngineError> {
-    let mut input = format::input(&path).map_err(EngineError::OpenInput)?;
-    let stream = input
-        .streams()
-        .best(media::Type::Video)
-        .ok_or(EngineError::MissingStream("video"))?;
-    let index = stream.index();
-    let ctx = codec::context::Context::from_parameters(stream.parameters())
-        .map_err(EngineError::Decoder)?;
-    let mut decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
+    let (mut input, mut decoder, index) = open_video(path)?;
     let mut samples = Vec::with_capacity(times.len());
     for &t in times {
         let ts = (t * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
@@ -49,6 +41,22 @@ pub fn sample_gray(
         return Err(EngineError::Undecodable("video"));
     }
     Ok(samples)
+}
+
+/// A file's best video stream, opened for decoding: the demuxer, the decoder, the index.
+fn open_video(
+    path: &str,
+) -> Result<(format::context::Input, ff::decoder::Video, usize), EngineError> {
+    let input = format::input(&path).map_err(EngineError::OpenInput)?;
+    let stream = input
+        .streams()
+        .best(media::Type::Video)
+        .ok_or(EngineError::MissingStream("video"))?;
+    let index = stream.index();
+    let ctx = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(EngineError::Decoder)?;
+    let decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
+    Ok((input, decoder, index))
 }
 
 /// The first decoded frame, then the one `gap` later.
@@ -138,15 +146,7 @@ fn to_gray(f: &frame::Video, max_side: u32) -> Result<Gray, EngineError> {
 /// The mean colour of the outer edge of the best video stream's picture at `at` seconds
 /// (the first frame of a still), as RGB.
 pub fn edge_color(path: &str, at: f64) -> Result<[u8; 3], EngineError> {
-    let mut input = format::input(&path).map_err(EngineError::OpenInput)?;
-    let stream = input
-        .streams()
-        .best(media::Type::Video)
-        .ok_or(EngineError::MissingStream("video"))?;
-    let index = stream.index();
-    let ctx = codec::context::Context::from_parameters(stream.parameters())
-        .map_err(EngineError::Decoder)?;
-    let mut decoder = ctx.decoder().video().map_err(EngineError::Decoder)?;
+    let (mut input, mut decoder, index) = open_video(path)?;
     let ts = (at * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
     if at > 0.0 {
         let _ = input.seek(ts, ..ts + 1);

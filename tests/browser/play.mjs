@@ -54,7 +54,7 @@ try {
   await page.waitForFunction(() => window.kino && window.kino.state !== 'loading' && window.kino.state !== 'idle', null, { timeout });
   let chosen = null;
   if (quality >= 0) {
-    // As a viewer would: once it plays (hls.js mishandles a switch during its first load).
+    // As a viewer would: once it plays.
     await page.waitForFunction(() => ['playing', 'ended', 'error'].includes(window.kino.state), null, { timeout });
     chosen = await page.evaluate((q) => window.kino.levels[q] || null, quality);
     if (!chosen) throw new Error(`no rendition ${quality}: ${JSON.stringify(await page.evaluate(() => window.kino.levels))}`);

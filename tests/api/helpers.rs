@@ -334,3 +334,25 @@ pub fn make_clip(dir: &Path, name: &str, seconds: u32, faststart: bool) -> PathB
     ffmpeg(&args);
     path
 }
+
+/// The plan the server would make for `transformation` of a local `path` as `.{ext}` (no
+/// layers, no analyses).
+pub fn plan_of(path: &Path, transformation: &str, ext: &str) -> kino::plan::Plan {
+    kino::engine::init().expect("libav");
+    let info = kino::engine::probe(path, None, u64::MAX).expect("probe");
+    let ctx = kino::plan::Context {
+        base: kino::plan::Source {
+            path: path.to_string_lossy().into_owned(),
+            media: kino::service::transform::media_of(&info),
+        },
+        layers: std::collections::HashMap::new(),
+        font_dir: kino::service::transform::FONT_DIR.into(),
+        max_dimension: 8192,
+        focus: None,
+        faces: Vec::new(),
+        trim: None,
+        edge_color: None,
+    };
+    let t = kino::url::Transformation::parse_str(transformation).expect("transformation");
+    kino::plan::build(&kino::url::steps(&t).expect("steps"), ext, &ctx).expect("plan")
+}

@@ -917,26 +917,7 @@ async fn attachments_are_named_and_big_jpegs_shrink_on_load() {
     // A 4640-wide JPEG made 512 wide is decoded at an eighth of its size (580 wide, still
     // more than asked for): the plan says so.
     upload_image(&app, "photo-4640x3472-phone-exif.jpg", "big").await;
-    let path = media("photo-4640x3472-phone-exif.jpg");
-    let info = {
-        kino::engine::init().unwrap();
-        kino::engine::probe(&path, Some("jpg"), u64::MAX).unwrap()
-    };
-    let ctx = kino::plan::Context {
-        base: kino::plan::Source {
-            path: path.to_string_lossy().into_owned(),
-            media: kino::service::transform::media_of(&info),
-        },
-        layers: std::collections::HashMap::new(),
-        font_dir: kino::service::transform::FONT_DIR.into(),
-        max_dimension: 8192,
-        focus: None,
-        faces: Vec::new(),
-        trim: None,
-        edge_color: None,
-    };
-    let t = kino::url::Transformation::parse_str("w_512").unwrap();
-    let plan = kino::plan::build(&kino::url::steps(&t).unwrap(), "jpg", &ctx).unwrap();
+    let plan = crate::helpers::plan_of(&media("photo-4640x3472-phone-exif.jpg"), "w_512", "jpg");
     assert_eq!(plan.inputs[0].shrink, 3, "{plan:?}");
     let small = get_ok(&app, &format!("/{CLOUD}/image/upload/w_512/big.jpg")).await;
     let dir = tempfile::tempdir().unwrap();

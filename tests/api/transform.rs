@@ -675,24 +675,7 @@ async fn splice_and_named_transformations() {
 async fn the_worker_runs_a_serialized_plan() {
     let dir = tempfile::tempdir().unwrap();
     let src = media("landscape-540p-h264-aac-flower.mp4");
-    let t = kino::url::Transformation::parse_str("c_fill,w_128,h_128/e_accelerate:100").unwrap();
-    let steps = kino::url::steps(&t).unwrap();
-    kino::engine::init().unwrap();
-    let info = kino::engine::probe(&src, None, u64::MAX).unwrap();
-    let ctx = kino::plan::Context {
-        base: kino::plan::Source {
-            path: src.to_string_lossy().into(),
-            media: kino::service::transform::media_of(&info),
-        },
-        layers: Default::default(),
-        font_dir: kino::service::transform::FONT_DIR.into(),
-        max_dimension: 8192,
-        focus: None,
-        faces: Vec::new(),
-        trim: None,
-        edge_color: None,
-    };
-    let plan = kino::plan::build(&steps, "mp4", &ctx).unwrap();
+    let plan = crate::helpers::plan_of(&src, "c_fill,w_128,h_128/e_accelerate:100", "mp4");
     let plan_file = dir.path().join("plan.json");
     std::fs::write(&plan_file, serde_json::to_string(&plan).unwrap()).unwrap();
     let out = dir.path().join("w.mp4");

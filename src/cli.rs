@@ -86,6 +86,12 @@ pub struct ServeArgs {
     /// Base URL used in `url`/`secure_url` of responses.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Where encoders publish over RTMP (default 127.0.0.1:1935; empty: no RTMP).
+    #[arg(long)]
+    pub rtmp_listen: Option<String>,
+    /// Where encoders publish over SRT (default 127.0.0.1:9710; empty: no SRT).
+    #[arg(long)]
+    pub srt_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +129,12 @@ fn effective_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(v) = &args.public_url {
         config.public_url = Some(v.clone());
+    }
+    if let Some(v) = &args.rtmp_listen {
+        config.live.rtmp_listen = v.clone();
+    }
+    if let Some(v) = &args.srt_listen {
+        config.live.srt_listen = v.clone();
     }
     let problems = config.validate();
     if !problems.is_empty() {

@@ -26,6 +26,39 @@ pub struct Config {
     pub limits: Limits,
     /// The background job queue (eager transformations, notifications).
     pub jobs: Jobs,
+    /// Live ingest (RTMP, SRT) and low-latency HLS.
+    pub live: Live,
+}
+
+/// Live ingest listeners and the shape of live playlists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Live {
+    /// Where the RTMP server listens (empty: no RTMP); port 0 picks a free port.
+    pub rtmp_listen: String,
+    /// Where the SRT listener listens (empty: no SRT).
+    pub srt_listen: String,
+    /// Host put into the input URIs the API shows; default the listener's address.
+    pub public_host: Option<String>,
+    /// Length of a low-latency HLS part, in seconds.
+    pub part_secs: f64,
+    /// Shortest segment, in seconds (a segment ends at the first keyframe after this).
+    pub segment_secs: f64,
+    /// Complete segments in a live playlist's window (at least 6).
+    pub window_segments: u64,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            rtmp_listen: "127.0.0.1:1935".into(),
+            srt_listen: "127.0.0.1:9710".into(),
+            public_host: None,
+            part_secs: 1.0,
+            segment_secs: 2.0,
+            window_segments: 8,
+        }
+    }
 }
 
 /// How background jobs are run and retried.
@@ -91,6 +124,7 @@ impl Default for Config {
             public_url: None,
             limits: Limits::default(),
             jobs: Jobs::default(),
+            live: Live::default(),
         }
     }
 }
@@ -134,6 +168,12 @@ const ENV_KEYS: &[&str] = &[
     "jobs.retry_secs",
     "jobs.max_attempts",
     "jobs.notify_timeout_secs",
+    "live.rtmp_listen",
+    "live.srt_listen",
+    "live.public_host",
+    "live.part_secs",
+    "live.segment_secs",
+    "live.window_segments",
 ];
 
 impl Config {
@@ -191,6 +231,22 @@ impl Config {
                 _ => problems.push(format!("public_url: {public:?} is not an http(s) URL")),
             }
         }
+        for (name, addr) in [
+            ("live.rtmp_listen", &self.live.rtmp_listen),
+            ("live.srt_listen", &self.live.srt_listen),
+        ] {
+            if !addr.is_empty() && addr.parse::<SocketAddr>().is_err() {
+                problems.push(format!(
+                    "{name}: {addr:?} is not an address like 127.0.0.1:1935 (or empty for none)"
+                ));
+            }
+        }
+        if !(0.2..=10.0).contains(&self.live.part_secs) {
+            problems.push("live.part_secs: must be between 0.2 and 10".into());
+        }
+        if self.live.segment_secs < self.live.part_secs || self.live.segment_secs > 30.0 {
+            problems.push("live.segment_secs: must be at least part_secs and at most 30".into());
+        }
         let l = &self.limits;
         for (name, value) in [
             ("limits.max_image_bytes", l.max_image_bytes),
@@ -240,6 +296,11 @@ fn env_key(name: &str) -> Option<&'static str> {
 fn typed_value(raw: &str) -> toml::Value {
     if let Ok(n) = raw.parse::<i64>() {
         return toml::Value::Integer(n);
+    }
+    if raw.contains('.')
+        && let Ok(x) = raw.parse::<f64>()
+    {
+        return toml::Value::Float(x);
     }
     match raw {
         "true" => toml::Value::Boolean(true),

@@ -24,6 +24,64 @@ use crate::store::{LocalStore, Staging};
 pub struct App {
     listener: TcpListener,
     kino: Kino,
+    ingest: Ingest,
+}
+
+/// The live ingest listeners, bound (so port 0 resolves) but not yet serving.
+struct Ingest {
+    rtmp: Option<TcpListener>,
+    srt: Option<(srt_tokio::SrtIncoming, srt_tokio::SrtListener)>,
+}
+
+impl std::fmt::Debug for Ingest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingest")
+            .field("rtmp", &self.rtmp)
+            .field("srt", &self.srt.is_some())
+            .finish()
+    }
+}
+
+impl Ingest {
+    async fn bind(
+        config: &crate::config::Live,
+        live: &crate::live::Live,
+    ) -> Result<Ingest, String> {
+        let rtmp = if config.rtmp_listen.is_empty() {
+            None
+        } else {
+            let l = TcpListener::bind(&config.rtmp_listen)
+                .await
+                .map_err(|e| format!("cannot listen for RTMP on {}: {e}", config.rtmp_listen))?;
+            live.set_rtmp_address(l.local_addr().map_err(|e| e.to_string())?);
+            Some(l)
+        };
+        let srt = if config.srt_listen.is_empty() {
+            None
+        } else {
+            let (incoming, listener, address) = crate::live::srt::bind(&config.srt_listen).await?;
+            live.set_srt_address(address);
+            Some((incoming, listener))
+        };
+        live.set_public_host(config.public_host.clone());
+        Ok(Ingest { rtmp, srt })
+    }
+
+    /// Serves the listeners on background tasks.
+    fn spawn(self, kino: &Kino) {
+        let gate = crate::service::live::gate(kino);
+        if let Some(l) = self.rtmp {
+            tokio::spawn(crate::live::rtmp::serve(l, kino.live.clone(), gate.clone()));
+        }
+        if let Some((incoming, listener)) = self.srt {
+            tokio::spawn(crate::live::srt::serve(
+                incoming,
+                listener,
+                kino.live.clone(),
+                gate,
+            ));
+        }
+    }
 }
 
 impl App {
@@ -79,13 +137,24 @@ impl App {
             public_url,
             jobs: crate::service::jobs::JobQueue::new(config.jobs.clone()),
             runs: crate::service::segments::Runs::default(),
+            live: crate::live::Live::new(crate::live::Settings {
+                part_seconds: config.live.part_secs,
+                segment_seconds: config.live.segment_secs,
+                window: usize::try_from(config.live.window_segments).unwrap_or(8),
+                recording_dir: config.data_dir.join("live"),
+            })?,
         };
+        let ingest = Ingest::bind(&config.live, &kino.live).await?;
         match kino.sweep_trash().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(blobs = n, "removed blobs orphaned by an earlier crash"),
             Err(e) => tracing::warn!(error = %e, "could not sweep orphaned blobs"),
         }
-        Ok(App { listener, kino })
+        Ok(App {
+            listener,
+            kino,
+            ingest,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -106,6 +175,7 @@ impl App {
         let router =
             api::router(self.kino.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
         let app = MapRequestLayer::new(api::normalize_api_path).layer(router);
+        self.ingest.spawn(&self.kino);
         let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
         let jobs = tokio::spawn(crate::service::jobs::run(self.kino.clone(), async {
             let _ = jobs_stopped.await;
@@ -117,6 +187,7 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| format!("server error: {e}"));
+        self.kino.live.stop_all();
         let _ = stop_jobs.send(());
         let _ = jobs.await;
         self.kino.catalog.close().await;

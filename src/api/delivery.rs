@@ -32,7 +32,11 @@ async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
         return ApiError::not_found(message).into_response();
     }
     let query = request.uri().query().unwrap_or_default().to_string();
-    match serve(&kino, request.uri().path(), &query, request.headers()).await {
+    let result = match live_file(request.uri().path()) {
+        Some((cloud, file)) => super::live::deliver(&kino, cloud, file, &query).await,
+        None => serve(&kino, request.uri().path(), &query, request.headers()).await,
+    };
+    match result {
         Ok(response) => response,
         Err(e) => {
             // Players on other origins must see the status, not an opaque CORS failure.
@@ -44,6 +48,15 @@ async fn deliver(State(kino): State<Kino>, request: Request) -> Response {
             r
         }
     }
+}
+
+/// `/{cloud}/video/live/{file}`: a live playlist, part or segment.
+fn live_file(path: &str) -> Option<(&str, &str)> {
+    let mut parts = path.trim_start_matches('/').splitn(4, '/');
+    let cloud = parts.next()?;
+    (parts.next()? == "video" && parts.next()? == "live").then_some(())?;
+    let file = parts.next()?;
+    (!file.contains('/')).then_some((cloud, file))
 }
 
 async fn serve(

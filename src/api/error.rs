@@ -20,6 +20,8 @@ pub struct ApiError {
     /// Delivery errors also carry the message in `X-Cld-Error`, which players read.
     cld_error: bool,
     status_override: Option<StatusCode>,
+    /// The Live Streaming API puts a `request_id` next to `error`.
+    request_id: Option<String>,
 }
 
 impl ApiError {
@@ -29,7 +31,13 @@ impl ApiError {
             message: message.into(),
             cld_error: false,
             status_override: None,
+            request_id: None,
         }
+    }
+    /// Adds `request_id` to the body (the Live Streaming API's envelope).
+    pub fn with_request_id(mut self, id: String) -> ApiError {
+        self.request_id = Some(id);
+        self
     }
     pub fn bad_input(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorKind::BadInput, message)
@@ -128,7 +136,10 @@ impl From<crate::params::ParamError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = serde_json::json!({"error": {"message": self.message}});
+        let mut body = serde_json::json!({"error": {"message": self.message}});
+        if let Some(id) = self.request_id {
+            body["request_id"] = serde_json::json!(id);
+        }
         let mut response = (status, axum::Json(body)).into_response();
         if self.cld_error {
             let header: String = self

@@ -12,6 +12,7 @@ pub mod delivery;
 mod error;
 pub mod extract;
 pub mod json;
+pub mod live;
 mod player;
 pub mod upload;
 
@@ -33,6 +34,7 @@ pub fn router(kino: Kino) -> Router {
         .merge(upload::routes())
         .merge(admin::routes())
         .merge(player::routes())
+        .merge(live::routes())
         .merge(delivery::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

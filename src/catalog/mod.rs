@@ -11,6 +11,7 @@ mod derived;
 mod error;
 mod folders;
 mod jobs;
+mod live_streams;
 mod model;
 mod presets;
 mod streaming_profiles;
@@ -19,6 +20,7 @@ mod transformations;
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
 pub use jobs::{ClaimedJob, JobRow, NewJob};
+pub use live_streams::{LiveOutput, LiveStream};
 pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
 pub use streaming_profiles::StoredProfile;
 

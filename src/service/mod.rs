@@ -12,6 +12,7 @@ mod error;
 mod hlsv3;
 pub mod jobs;
 mod ladder;
+pub mod live;
 pub mod notify;
 pub mod profiles;
 pub mod remote;
@@ -50,6 +51,8 @@ pub struct Kino {
     pub jobs: jobs::JobQueue,
     /// Runs of the engine making streaming segments, by track.
     pub runs: segments::Runs,
+    /// Live sessions ingested by this node.
+    pub live: crate::live::Live,
 }
 
 impl Kino {

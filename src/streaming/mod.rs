@@ -3,7 +3,9 @@
 //! HLS playlists and the DASH MPD. Segments and the delivery routes come next.
 
 pub mod dash;
+pub mod fmp4;
 pub mod hls;
 pub mod ladder;
+pub mod llhls;
 pub mod profiles;
 pub mod segment;

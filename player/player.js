@@ -1,4 +1,5 @@
-// Kino's player: plays `sp_<profile>` HLS (hls.js) or DASH (dash.js) streams of a public id,
+// Kino's player: plays `sp_<profile>` HLS (hls.js) or DASH (dash.js) streams of a public id, or
+// a live stream's low-latency HLS (`?live=<stream id>`),
 // with a quality menu. State is kept in `window.kino` so tests (and people) can read it:
 // { state: 'idle'|'loading'|'ready'|'playing'|'ended'|'error', error, levels, protocol, url }.
 (function () {
@@ -50,13 +51,14 @@
     menu.onchange = () => choose(Number(menu.value));
   }
 
-  function playHls(url) {
+  function playHls(url, live) {
     if (!window.Hls || !Hls.isSupported()) {
       // Browsers that play HLS themselves (Safari): no quality menu.
       video.src = url;
       return;
     }
-    const hls = new Hls({ enableWorker: true, debug: params.has('debug') });
+    // Live streams: low-latency mode (parts, blocking playlist reloads, preload hints).
+    const hls = new Hls({ enableWorker: true, debug: params.has('debug'), lowLatencyMode: !!live });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       const levels = hls.levels.map((l) => ({ width: l.width, height: l.height, bitrate: l.bitrate }));
       // At the next segment: an immediate switch (currentLevel) flushes the sound too.
@@ -123,11 +125,16 @@
     location.search = next.toString();
   });
 
+  // `live=<stream id>` plays a live stream's LL-HLS output instead of a public id.
+  const live = params.get('live');
   const publicId = params.get('public_id');
-  if (!publicId) return;
+  if (!publicId && !live) return;
   const profile = params.get('profile') || 'auto';
-  const protocol = params.get('protocol') === 'dash' ? 'dash' : 'hls';
-  const url = streamUrl(publicId, profile, protocol, params.get('transformation'));
+  const protocol = !live && params.get('protocol') === 'dash' ? 'dash' : 'hls';
+  const base = (params.get('base') || location.origin).replace(/\/$/, '');
+  const url = live
+    ? base + '/' + cloud + '/video/live/live_stream_' + encodeURIComponent(live) + '_hls.m3u8'
+    : streamUrl(publicId, profile, protocol, params.get('transformation'));
   kino.protocol = protocol;
   kino.url = url;
   const link = document.getElementById('source');
@@ -136,7 +143,7 @@
   video.muted = true;
   setState('loading', 'loading ' + protocol.toUpperCase() + '…');
   try {
-    if (protocol === 'dash') playDash(url); else playHls(url);
+    if (protocol === 'dash') playDash(url); else playHls(url, live);
   } catch (err) {
     setState('error', String(err));
   }

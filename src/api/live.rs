@@ -278,8 +278,8 @@ async fn remove_output(
 /// How long a blocking playlist reload or a hinted part may be held: the draft asks servers
 /// to answer within three target durations.
 const HOLD: Duration = Duration::from_secs(6);
-/// How long a first request waits for a just-started session to have its first part.
-const FIRST_PART: Duration = Duration::from_secs(10);
+/// How long a first request waits for a just-started session to have enough to play.
+const FIRST_PART: Duration = Duration::from_secs(15);
 
 /// `GET /{cloud}/video/live/{file}` with its query.
 pub async fn deliver(

@@ -226,6 +226,18 @@ impl Broadcast {
         if r.init.is_none() {
             return Ok(None);
         }
+        // A first look (no blocking reload) waits until the window reaches past the hold-back:
+        // a player starting at the live edge then has parts ahead of it, instead of
+        // re-reading the only part there is until the next one comes.
+        let made: f64 = r
+            .segments
+            .iter()
+            .flat_map(|s| &s.parts)
+            .map(|p| p.1.duration)
+            .sum();
+        if want.is_none() && !state.ended && made < 4.0 * self.part_target - 0.01 {
+            return Ok(None);
+        }
         if let Some((msn, part)) = want
             && !state.ended
             && !holds(r, msn, part)

@@ -388,7 +388,7 @@ mod tests {
                     pts: 5_000_000_000 + i * FRAME,
                 });
             }
-            events.extend(p.push_video(frame(i, 25)));
+            events.extend(p.push_video(frame(i, 50)));
         }
         events.extend(p.finish());
         assert!(

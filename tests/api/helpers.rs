@@ -48,6 +48,9 @@ async fn start(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Test
         data_dir: dir.path().join("data"),
         ..Config::default()
     };
+    // Live ingest on free ports too: tests run side by side.
+    config.live.rtmp_listen = "127.0.0.1:0".into();
+    config.live.srt_listen = "127.0.0.1:0".into();
     adjust(&mut config);
     let account = Account {
         cloud_name: CLOUD.into(),

@@ -9,6 +9,7 @@ mod golden;
 mod helpers;
 mod images;
 mod jobs;
+mod live;
 mod streaming;
 mod streaming_profiles;
 mod transform;

@@ -83,6 +83,7 @@ class Server:
             err.flush()
             self.proc = subprocess.Popen(
                 [str(self.binary), "serve", "--listen", "127.0.0.1:0",
+                 "--rtmp-listen", "127.0.0.1:0", "--srt-listen", "127.0.0.1:0",
                  "--data-dir", str(self.data_dir)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
             )

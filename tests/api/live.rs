@@ -139,14 +139,8 @@ async fn recording(app: &TestApp, stream_id: &str, within: Duration) -> Value {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
-    let app = spawn_app().await;
-    let s = create_stream(
-        &app,
-        json!({"name": "Morning show", "input": {"type": "rtmp"}}),
-    )
-    .await;
+/// What a new stream shows: ids, defaults, both input URIs and the two default outputs.
+fn check_created(app: &TestApp, s: &Value) {
     let id = s["id"].as_str().expect("id");
     assert_eq!(id.len(), 32);
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -170,7 +164,7 @@ async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
     assert_eq!(s["outputs"][0]["type"], "hls");
     assert_eq!(s["outputs"][0]["name"], "default hls");
     assert_eq!(
-        playback(&s),
+        playback(s),
         format!("{}/{CLOUD}/video/live/live_stream_{id}_hls.m3u8", app.base)
     );
     assert_eq!(s["outputs"][1]["type"], "archive");
@@ -179,6 +173,19 @@ async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
         format!("live_stream_{id}_archive")
     );
     assert!(s["created_at"].as_i64().expect("ms") > 1_700_000_000_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
+    let app = spawn_app().await;
+    let s = create_stream(
+        &app,
+        json!({"name": "Morning show", "input": {"type": "rtmp"}}),
+    )
+    .await;
+    check_created(&app, &s);
+    let id = s["id"].as_str().expect("id");
+    let key = s["input"]["stream_key"].as_str().expect("key");
 
     let (status, list) = live_api(&app, Method::GET, "/live_streams", None).await;
     assert_eq!(status, 200);
@@ -224,6 +231,25 @@ async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
     let (_, shown) = live_api(&app, Method::GET, &format!("/live_streams/{id}"), None).await;
     assert_eq!(shown["data"]["status"], "idle");
 
+    let (status, body) = live_api(&app, Method::DELETE, &format!("/live_streams/{id}"), None).await;
+    assert_eq!(
+        (status, body["data"]["message"].as_str()),
+        (200, Some("deleted"))
+    );
+    let (status, body) = live_api(&app, Method::GET, &format!("/live_streams/{id}"), None).await;
+    assert_eq!(status, 404);
+    assert!(
+        body["request_id"].is_string(),
+        "errors keep the envelope: {body}"
+    );
+    assert!(error_message(&body).contains(id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn archive_outputs_are_added_renamed_and_removed() {
+    let app = spawn_app().await;
+    let s = create_stream(&app, json!({})).await;
+    let id = s["id"].as_str().expect("id");
     // Outputs: a second archive, renamed, then removed; the hls output stays.
     let (status, out) = live_api(
         &app,
@@ -261,19 +287,6 @@ async fn the_live_streams_api_creates_shows_changes_and_deletes_streams() {
     )
     .await;
     assert_eq!(status, 200);
-
-    let (status, body) = live_api(&app, Method::DELETE, &format!("/live_streams/{id}"), None).await;
-    assert_eq!(
-        (status, body["data"]["message"].as_str()),
-        (200, Some("deleted"))
-    );
-    let (status, body) = live_api(&app, Method::GET, &format!("/live_streams/{id}"), None).await;
-    assert_eq!(status, 404);
-    assert!(
-        body["request_id"].is_string(),
-        "errors keep the envelope: {body}"
-    );
-    assert!(error_message(&body).contains(id));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -324,7 +337,11 @@ async fn bad_live_stream_requests_are_refused_and_change_nothing() {
         .await
         .expect("request");
     assert_eq!(raw.status(), 400);
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_output_and_playlist_requests_are_refused() {
+    let app = spawn_app().await;
     let s = create_stream(&app, json!({})).await;
     let id = s["id"].as_str().expect("id");
     let (status, answer) = live_api(
@@ -364,6 +381,65 @@ async fn bad_live_stream_requests_are_refused_and_change_nothing() {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// Asking for the hinted part (`_HLS_msn`/`_HLS_part`) holds the request until it exists;
+/// asking far ahead is a 400.
+async fn check_blocking_reload(app: &TestApp, top: &str, live: &str) {
+    // Blocking reload: asking for the hinted part holds the request until it exists.
+    let hint = live
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""))
+        .expect("hint")
+        .trim_end_matches('"')
+        .to_string();
+    let q: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(hint.split_once('?').expect("query").1.as_bytes())
+            .into_owned()
+            .collect();
+    let (msn, part) = (&q["s"], &q["p"]);
+    let asked = Instant::now();
+    let (status, blocked) = text(app, &format!("{top}&_HLS_msn={msn}&_HLS_part={part}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        blocked.contains(&hint),
+        "the reload holds the hinted part:\n{blocked}"
+    );
+    assert!(
+        asked.elapsed() > Duration::from_millis(100),
+        "it was held, not answered at once"
+    );
+    let (status, _) = text(app, &format!("{top}&_HLS_msn=999")).await;
+    assert_eq!(status, 400, "too far ahead");
+}
+
+/// The stream's recording: a video asset of `seconds`, delivered and probed.
+async fn check_recording(app: &TestApp, id: &str, seconds: f64) {
+    // The recording is a video asset of the stream's length, delivered and probed.
+    let asset = recording(app, id, Duration::from_secs(20)).await;
+    let duration = asset["duration"].as_f64().expect("duration");
+    assert!((duration - seconds).abs() < 0.6, "{asset}");
+    assert_eq!(
+        (asset["width"].as_u64(), asset["height"].as_u64()),
+        (Some(640), Some(360))
+    );
+    let file = app.dir.path().join("recording.mp4");
+    let bytes = app
+        .client
+        .get(asset["secure_url"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("request")
+        .bytes()
+        .await
+        .expect("body");
+    std::fs::write(&file, &bytes).expect("write");
+    let probe = ffprobe(&file);
+    assert_eq!(
+        probe["streams"].as_array().map(Vec::len),
+        Some(2),
+        "{probe}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -409,31 +485,7 @@ async fn an_rtmp_publish_plays_as_low_latency_hls_and_is_recorded() {
     }
     assert!(!live.contains("#EXT-X-ENDLIST"));
 
-    // Blocking reload: asking for the hinted part holds the request until it exists.
-    let hint = live
-        .lines()
-        .find_map(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""))
-        .expect("hint")
-        .trim_end_matches('"')
-        .to_string();
-    let q: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(hint.split_once('?').expect("query").1.as_bytes())
-            .into_owned()
-            .collect();
-    let (msn, part) = (&q["s"], &q["p"]);
-    let asked = Instant::now();
-    let (status, blocked) = text(&app, &format!("{top}&_HLS_msn={msn}&_HLS_part={part}")).await;
-    assert_eq!(status, 200);
-    assert!(
-        blocked.contains(&hint),
-        "the reload holds the hinted part:\n{blocked}"
-    );
-    assert!(
-        asked.elapsed() > Duration::from_millis(100),
-        "it was held, not answered at once"
-    );
-    let (status, _) = text(&app, &format!("{top}&_HLS_msn=999")).await;
-    assert_eq!(status, 400, "too far ahead");
+    check_blocking_reload(&app, &top, &live).await;
 
     // ffprobe reads the live stream while it runs.
     let probe = ffprobe(std::path::Path::new(&master_url));
@@ -468,31 +520,7 @@ async fn an_rtmp_publish_plays_as_low_latency_hls_and_is_recorded() {
     let total: f64 = a.iter().sum();
     assert!((total - 8.0).abs() < 0.6, "{total}");
 
-    // The recording is a video asset of the stream's length, delivered and probed.
-    let asset = recording(&app, &id, Duration::from_secs(20)).await;
-    let duration = asset["duration"].as_f64().expect("duration");
-    assert!((duration - 8.0).abs() < 0.6, "{asset}");
-    assert_eq!(
-        (asset["width"].as_u64(), asset["height"].as_u64()),
-        (Some(640), Some(360))
-    );
-    let file = app.dir.path().join("recording.mp4");
-    let bytes = app
-        .client
-        .get(asset["secure_url"].as_str().expect("url"))
-        .send()
-        .await
-        .expect("request")
-        .bytes()
-        .await
-        .expect("body");
-    std::fs::write(&file, &bytes).expect("write");
-    let probe = ffprobe(&file);
-    assert_eq!(
-        probe["streams"].as_array().map(Vec::len),
-        Some(2),
-        "{probe}"
-    );
+    check_recording(&app, &id, 8.0).await;
     let (_, shown) = live_api(&app, Method::GET, &format!("/live_streams/{id}"), None).await;
     assert_eq!(shown["data"]["status"], "idle");
     app.assert_alive().await;

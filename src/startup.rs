@@ -70,6 +70,12 @@ impl Ingest {
     /// Serves the listeners on background tasks.
     fn spawn(self, kino: &Kino) {
         let gate = crate::service::live::gate(kino);
+        let (live, recover, cloud) = (
+            kino.live.clone(),
+            gate.clone(),
+            kino.account.cloud_name.clone(),
+        );
+        tokio::spawn(async move { live.recover(&recover, &cloud).await });
         if let Some(l) = self.rtmp {
             tokio::spawn(crate::live::rtmp::serve(l, kino.live.clone(), gate.clone()));
         }
@@ -187,7 +193,7 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| format!("server error: {e}"));
-        self.kino.live.stop_all();
+        self.kino.live.drain(Duration::from_secs(30)).await;
         let _ = stop_jobs.send(());
         let _ = jobs.await;
         self.kino.catalog.close().await;

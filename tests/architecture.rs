@@ -66,6 +66,7 @@ fn the_pure_core_does_no_io() {
         "sqlx",
         "tokio",
         "reqwest",
+        "gstreamer",
         "std::fs",
         "std::net",
         "crate::engine",
@@ -77,6 +78,7 @@ fn the_pure_core_does_no_io() {
     files.extend(rust_files(&src().join("focus")));
     files.extend(rust_files(&src().join("header")));
     files.extend(rust_files(&src().join("streaming")));
+    files.push(src().join("live").join("packager.rs"));
     files.push(src().join("params.rs"));
     files.push(src().join("signing.rs"));
     for file in files {
@@ -88,6 +90,22 @@ fn the_pure_core_does_no_io() {
                     file.display()
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn only_the_live_pipeline_speaks_gstreamer() {
+    for file in rust_files(&src()) {
+        if file == src().join("live").join("pipeline.rs") {
+            continue;
+        }
+        for (n, line) in code_lines(&file) {
+            assert!(
+                !line.contains("gstreamer") && !line.contains("gst::"),
+                "{}:{n} uses GStreamer outside live::pipeline: {line}",
+                file.display()
+            );
         }
     }
 }

@@ -100,8 +100,15 @@ async fn metrics(State(kino): State<Kino>) -> Response {
          kino_engine_queued {}\n\
          # HELP kino_derived_flights Derived files being made.\n\
          # TYPE kino_derived_flights gauge\n\
-         kino_derived_flights {}\n",
-        g.runs_started, g.workers_busy, g.queued, g.flights
+         kino_derived_flights {}\n\
+         # HELP kino_live_sessions Live sessions ingested by this node.\n\
+         # TYPE kino_live_sessions gauge\n\
+         kino_live_sessions {}\n",
+        g.runs_started,
+        g.workers_busy,
+        g.queued,
+        g.flights,
+        kino.live.running()
     );
     (
         [(

@@ -399,3 +399,102 @@ fn apply_one(r: &mut RenditionLog, event: Event, now_ms: i64, window: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Names;
+    impl Uris for Names {
+        fn init(&self) -> String {
+            "i".into()
+        }
+        fn segment(&self, msn: u64) -> String {
+            format!("s{msn}")
+        }
+        fn part(&self, msn: u64, part: usize) -> String {
+            format!("s{msn}p{part}")
+        }
+    }
+
+    fn part() -> Event {
+        Event::Part {
+            bytes: Bytes::from_static(b"moof"),
+            duration: 1.0,
+            independent: true,
+        }
+    }
+
+    fn broadcast_with(segments: usize) -> Arc<Broadcast> {
+        let b = Broadcast::new(1, 1.0, 2.0, 6);
+        let init = Event::Init {
+            bytes: Bytes::from_static(b"init"),
+            codecs: "avc1.64001f".into(),
+            width: 640,
+            height: 360,
+        };
+        b.apply(0, vec![init], 0);
+        for i in 0..segments {
+            b.apply(0, vec![part(), part(), Event::SegmentEnd], i as i64 * 2000);
+        }
+        b
+    }
+
+    fn playlist(
+        b: &Broadcast,
+        want: Option<(u64, Option<usize>)>,
+    ) -> Result<Option<String>, Unavailable> {
+        b.media_playlist(0, want, &Names, |_| String::new())
+    }
+
+    #[test]
+    fn the_window_slides_and_old_segments_are_gone() {
+        let b = broadcast_with(10);
+        let text = playlist(&b, None).ok().flatten().unwrap_or_default();
+        assert!(text.contains("#EXT-X-MEDIA-SEQUENCE:4\n"), "{text}");
+        assert_eq!(text.matches("#EXTINF:").count(), 6);
+        assert!(matches!(b.media(0, 1, None), Err(Unavailable::Gone(_))));
+        assert_eq!(b.media(0, 9, None).ok().flatten().map(|m| m.len()), Some(8));
+        assert_eq!(
+            b.media(0, 9, Some(1)).ok().flatten().map(|m| m.len()),
+            Some(4)
+        );
+        assert_eq!(
+            b.media(0, 10, Some(0)),
+            Ok(None),
+            "the next part: wait for it"
+        );
+    }
+
+    #[test]
+    fn blocking_reloads_wait_for_their_part_and_refuse_far_ahead() {
+        let b = broadcast_with(3);
+        assert!(playlist(&b, Some((2, Some(1)))).ok().flatten().is_some());
+        assert_eq!(playlist(&b, Some((3, Some(0)))), Ok(None));
+        assert!(matches!(
+            playlist(&b, Some((9, None))),
+            Err(Unavailable::TooFarAhead(_))
+        ));
+        b.end();
+        let ended = playlist(&b, Some((3, Some(0))))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        assert!(
+            ended.ends_with("#EXT-X-ENDLIST\n"),
+            "an ended stream answers at once"
+        );
+    }
+
+    #[test]
+    fn a_first_look_waits_for_four_parts() {
+        let b = broadcast_with(1);
+        assert_eq!(playlist(&b, None), Ok(None));
+        let b = broadcast_with(2);
+        assert!(playlist(&b, None).ok().flatten().is_some());
+        assert!(
+            b.multivariant(|i| format!("r{i}")).is_none(),
+            "no shape yet"
+        );
+    }
+}

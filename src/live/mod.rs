@@ -18,6 +18,7 @@ pub mod srt;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -87,6 +88,8 @@ struct Inner {
     rtmp: Mutex<Option<SocketAddr>>,
     srt: Mutex<Option<SocketAddr>>,
     public_host: Mutex<Option<String>>,
+    /// Sessions over whose recordings are being stored.
+    finishing: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -130,6 +133,7 @@ impl Live {
                 rtmp: Mutex::new(None),
                 srt: Mutex::new(None),
                 public_host: Mutex::new(None),
+                finishing: AtomicUsize::new(0),
             }),
         })
     }
@@ -219,6 +223,9 @@ impl Live {
         container: Container,
     ) -> Result<Arc<Session>, Refused> {
         let admission = gate.admit(stream_key).await.map_err(Refused::UnknownKey)?;
+        if self.session(&admission.stream_id).is_some() {
+            return Err(Refused::AlreadyPublishing);
+        }
         let settings = &self.inner.settings;
         let (out, rx) = std::sync::mpsc::channel();
         let source = pipeline::Source::start(container, out.clone()).map_err(Refused::Failed)?;
@@ -298,6 +305,7 @@ impl Live {
             .unwrap_or_else(|| "the stream ended".into());
         session.end(&reason);
         session.release();
+        self.inner.finishing.fetch_add(1, Ordering::SeqCst);
         lock(&self.inner.sessions).remove(&session.stream_id);
         let (recording, seconds) = finished.map_or((None, 0.0), |f| (f.recording, f.seconds));
         gate.ended(Ended {
@@ -308,6 +316,56 @@ impl Live {
             seconds,
         })
         .await;
+        self.inner.finishing.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Ends every session and waits (up to `within`) until their recordings are stored:
+    /// a graceful shutdown loses no recording.
+    pub async fn drain(&self, within: Duration) {
+        self.stop_all();
+        let deadline = tokio::time::Instant::now() + within;
+        while (self.running() > 0 || self.inner.finishing.load(Ordering::SeqCst) > 0)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Recordings a killed process left behind (`{stream id}-{start ms}.mp4`), oldest first:
+    /// stored as the sessions' recordings at start-up, so a crash loses none.
+    pub async fn recover(&self, gate: &Arc<dyn Gate>, cloud: &str) {
+        let Ok(entries) = std::fs::read_dir(&self.inner.settings.recording_dir) else {
+            return;
+        };
+        let mut found: Vec<(String, PathBuf)> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter_map(|path| {
+                let name = path.file_name()?.to_str()?.to_string();
+                if name.ends_with(".seekable.mp4") {
+                    // A remux cut short: made again from the recording.
+                    let _ = std::fs::remove_file(&path);
+                    return None;
+                }
+                if !name.ends_with(".mp4") {
+                    return None;
+                }
+                let (id, _) = name.split_once('-')?;
+                Some((id.to_string(), path))
+            })
+            .collect();
+        found.sort_by(|a, b| a.1.cmp(&b.1));
+        for (stream_id, recording) in found {
+            tracing::info!(stream = stream_id, file = %recording.display(), "recovering a live recording");
+            gate.ended(Ended {
+                stream_id,
+                cloud: cloud.to_string(),
+                reason: "recovered after a restart".into(),
+                recording: Some(recording),
+                seconds: 0.0,
+            })
+            .await;
+        }
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Timing {
 
 /// Waiting this long for the audio's shape before starting without sound.
 const AUDIO_WAIT_NS: i64 = 1_000_000_000;
+/// A segment without a keyframe to close at is closed after this many segment lengths.
+const MAX_SEGMENT_TARGETS: f64 = 5.0;
 /// An AAC frame's length in samples.
 const AAC_FRAME: u32 = 1024;
 
@@ -226,11 +228,16 @@ impl Packager {
             let tolerance = self.last_frame_ns / 2;
             let segment_len = at - self.segment_start;
             let part_len = at - self.part_start;
-            if frame.keyframe && segment_len >= seconds_ns(self.timing.segment) - tolerance {
+            let segment_due = segment_len >= seconds_ns(self.timing.segment) - tolerance;
+            let part_due = part_len >= seconds_ns(self.timing.part) - tolerance;
+            // A publisher with very long GOPs would grow one segment without end (and hold it
+            // all in memory): past the cap it closes at a part boundary anyway.
+            let overdue = segment_len >= seconds_ns(self.timing.segment * MAX_SEGMENT_TARGETS);
+            if (frame.keyframe && segment_due) || (overdue && part_due) {
                 events.extend(self.close_part(at, false));
                 events.push(Event::SegmentEnd);
                 self.segment_start = at;
-            } else if part_len >= seconds_ns(self.timing.part) - tolerance {
+            } else if part_due {
                 events.extend(self.close_part(at, false));
             }
         }
@@ -434,5 +441,16 @@ mod tests {
         let segments = events.iter().filter(|e| **e == Event::SegmentEnd).count();
         assert_eq!(segments, 2, "segments only start on keyframes");
         assert_eq!(parts(&events).len(), 8);
+    }
+
+    #[test]
+    fn a_segment_without_keyframes_is_closed_at_the_cap() {
+        let mut p = packager();
+        let mut events = Vec::new();
+        for i in 0..(25 * 25) {
+            events.extend(p.push_video(frame(i, 100_000)));
+        }
+        let segments = events.iter().filter(|e| **e == Event::SegmentEnd).count();
+        assert_eq!(segments, 2, "25 s of one GOP: closed every 10 s");
     }
 }

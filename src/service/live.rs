@@ -540,7 +540,13 @@ impl Kino {
                     .await;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, stream = stream.id, "live recording not stored"),
+            Err(e) => {
+                // Kept beside the others for a person to look at; not retried at start-up.
+                let kept = recording.with_extension("failed");
+                tracing::warn!(error = %e, stream = stream.id, kept = %kept.display(), "live recording not stored");
+                let _ = tokio::fs::rename(&recording, &kept).await;
+                return;
+            }
         }
         let _ = tokio::fs::remove_file(&recording).await;
     }

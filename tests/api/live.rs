@@ -557,15 +557,25 @@ async fn an_srt_publish_plays_and_wrong_keys_are_refused() {
         "{probe}"
     );
 
-    // A second publisher on the same key is refused while the first one is live.
+    // A second publisher on the same key is refused while the first one is live; another
+    // stream goes live beside it.
     let mut second = publish(&rtmp_url(&s), 3, 30, "flv");
     assert!(!wait_exit(&mut second, Duration::from_secs(20)).success());
+    let other = create_stream(&app, json!({"name": "beside"})).await;
+    let mut beside = publish(&rtmp_url(&other), 3, 30, "flv");
+    wait_for_text(&app, &playback(&other), Duration::from_secs(20), |t| {
+        t.contains("#EXT-X-STREAM-INF")
+    })
+    .await;
 
     assert!(wait_exit(&mut publisher, Duration::from_secs(30)).success());
-    let id = s["id"].as_str().expect("id");
-    let asset = recording(&app, id, Duration::from_secs(30)).await;
-    let duration = asset["duration"].as_f64().expect("duration");
-    assert!((duration - 6.0).abs() < 0.8, "{asset}");
+    assert!(wait_exit(&mut beside, Duration::from_secs(30)).success());
+    for (stream, seconds) in [(&s, 6.0), (&other, 3.0)] {
+        let id = stream["id"].as_str().expect("id");
+        let asset = recording(&app, id, Duration::from_secs(30)).await;
+        let duration = asset["duration"].as_f64().expect("duration");
+        assert!((duration - seconds).abs() < 0.8, "{asset}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -420,8 +420,9 @@ impl Conductor {
                 }
                 Event::SegmentEnd => continue,
             };
+            // Flushed part by part: a crash leaves whole fragments, which start-up recovers.
             if let Some(w) = self.recording.as_mut()
-                && let Err(err) = w.write_all(bytes)
+                && let Err(err) = w.write_all(bytes).and_then(|()| w.flush())
             {
                 tracing::warn!(error = %err, "live recording stopped");
                 self.recording = None;

@@ -104,3 +104,49 @@ def test_a_live_stream_plays_in_the_browser_and_its_recording_is_an_asset(server
     assert [s["width"] for s in probe["streams"] if s["codec_type"] == "video"] == [160]
     status, shown = live(server, "GET", f"/live_streams/{stream['id']}")
     assert shown["data"]["status"] == "idle"
+
+
+def test_a_recording_survives_a_server_crash_mid_session(server, unique):
+    # Arrange: a session running for a few seconds
+    status, created = live(server, "POST", "/live_streams", json={"name": unique("crash")})
+    assert status == 200, created
+    stream = created["data"]
+    publisher = subprocess.Popen(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
+         "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "30",
+         "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "30",
+         "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv",
+         f"{stream['input']['uri']}/{stream['input']['stream_key']}"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    playlist = stream["outputs"][0]["uri"].replace(".m3u8", ".m3u8?r=0")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = requests.get(playlist, timeout=20)
+        if r.status_code == 200 and r.text.count("#EXTINF:") >= 2:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the session never listed two segments")
+
+    # Act: the server dies (SIGKILL: no shutdown work at all) and starts again
+    try:
+        server.crash_and_restart()
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+    # Assert: what was recorded before the crash became the stream's recording
+    public_id = f"live_stream_{stream['id']}_archive"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            asset = api.resource(public_id, resource_type="video")
+            break
+        except cloudinary.exceptions.NotFound:
+            assert time.monotonic() < deadline, "the recording was not recovered"
+            time.sleep(0.5)
+    assert asset["duration"] >= 3.5, asset
+    assert (asset["width"], asset["height"]) == (640, 360)
+    status, shown = live(server, "GET", f"/live_streams/{stream['id']}")
+    assert shown["data"]["status"] == "idle"

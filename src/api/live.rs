@@ -6,8 +6,9 @@
 //! - `…_hls.m3u8`: the multivariant playlist;
 //! - `…_hls.m3u8?r=N[&_HLS_msn=M[&_HLS_part=P]]`: rendition N's LL-HLS playlist, held until it
 //!   has segment M (part P) when asked (blocking reload);
-//! - `…_hls.mp4?r=N&init=1`, `?r=N&s=M` (a segment), `?r=N&s=M&p=P` (a part, held while it
-//!   is being made, which is what `EXT-X-PRELOAD-HINT` promises).
+//! - `…_hls.mp4?r=N&t=T&init=1`, `?r=N&t=T&s=M` (a segment), `?r=N&t=T&s=M&p=P` (a part, held
+//!   while it is being made, which is what `EXT-X-PRELOAD-HINT` promises); `T` is the
+//!   session's start, so media of an earlier session is never mistaken for the current one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -340,6 +341,7 @@ pub async fn deliver(
             let uris = Names {
                 base: base.clone(),
                 rendition: r,
+                session: broadcast.started_ms,
             };
             let wait = if want.is_some() { HOLD } else { FIRST_PART };
             let text = broadcast
@@ -350,7 +352,16 @@ pub async fn deliver(
                 .map_err(unavailable)?;
             Ok(playlist(text))
         }
-        ("mp4", Some(r)) => media(&broadcast, r, &q, number("s")?, number("p")?).await,
+        ("mp4", Some(r)) => {
+            if let Some(t) = q.get("t")
+                && *t != broadcast.started_ms.to_string()
+            {
+                return Err(ApiError::not_found(
+                    "this part belongs to an earlier session of the live stream",
+                ));
+            }
+            media(&broadcast, r, &q, number("s")?, number("p")?).await
+        }
         _ => Err(ApiError::not_found(format!("Resource not found - {file}"))),
     }
 }
@@ -416,20 +427,31 @@ fn unavailable(u: Unavailable) -> ApiError {
     }
 }
 
-/// Names of a rendition's init segment, segments and parts, relative to its playlist.
+/// Names of a rendition's init segment, segments and parts, relative to its playlist. They
+/// carry the session (`t=`), so no cache serves one session's media for the next one's.
 struct Names {
     base: String,
     rendition: usize,
+    session: i64,
 }
 
 impl Uris for Names {
     fn init(&self) -> String {
-        format!("{}.mp4?r={}&init=1", self.base, self.rendition)
+        format!(
+            "{}.mp4?r={}&t={}&init=1",
+            self.base, self.rendition, self.session
+        )
     }
     fn segment(&self, msn: u64) -> String {
-        format!("{}.mp4?r={}&s={msn}", self.base, self.rendition)
+        format!(
+            "{}.mp4?r={}&t={}&s={msn}",
+            self.base, self.rendition, self.session
+        )
     }
     fn part(&self, msn: u64, part: usize) -> String {
-        format!("{}.mp4?r={}&s={msn}&p={part}", self.base, self.rendition)
+        format!(
+            "{}.mp4?r={}&t={}&s={msn}&p={part}",
+            self.base, self.rendition, self.session
+        )
     }
 }

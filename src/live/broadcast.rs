@@ -20,8 +20,10 @@ pub struct Shape {
     pub height: u32,
     pub codecs: String,
     pub frame_rate: f64,
-    /// The ladder's nominal bit rate; `None` for a source passed through (measured instead).
-    pub nominal_bps: Option<u64>,
+    /// The ladder's nominal bit rate (video and audio).
+    pub nominal_bps: u64,
+    /// The source passed through: its measured rate, once known, is what players are told.
+    pub measured: bool,
 }
 
 #[derive(Debug)]
@@ -54,8 +56,14 @@ struct State {
 /// One live session's playable state.
 #[derive(Debug)]
 pub struct Broadcast {
+    /// When the session started (Unix ms): part and segment URIs carry it, so a cache never
+    /// serves one session's media for another's.
+    pub started_ms: i64,
     state: Mutex<State>,
     version: watch::Sender<u64>,
+    /// Configured part length, and the `PART-TARGET` announced (5 % above it: parts end on
+    /// frame boundaries, so at 29.97 fps a "1 s" part lasts 1.001 s).
+    part_seconds: f64,
     part_target: f64,
     segment_target: f64,
     /// Complete segments kept in the window.
@@ -75,19 +83,22 @@ pub enum Unavailable {
 
 impl Broadcast {
     pub fn new(
+        started_ms: i64,
         renditions: usize,
-        part_target: f64,
+        part_seconds: f64,
         segment_target: f64,
         window: usize,
     ) -> Arc<Broadcast> {
         let (version, _) = watch::channel(0);
         Arc::new(Broadcast {
+            started_ms,
+            part_seconds,
+            part_target: part_seconds * 1.05,
             state: Mutex::new(State {
                 renditions: (0..renditions).map(|_| RenditionLog::default()).collect(),
                 ended: false,
             }),
             version,
-            part_target,
             segment_target,
             window: window.max(6),
         })
@@ -193,12 +204,8 @@ impl Broadcast {
             let (Some(shape), Some(_)) = (&r.shape, &r.init) else {
                 return None;
             };
-            let measured = (r.seconds > 0.0).then(|| r.bits / r.seconds);
-            let average = shape
-                .nominal_bps
-                .map(|b| b as f64)
-                .or(measured)
-                .unwrap_or(1_000_000.0);
+            let measured = (shape.measured && r.seconds > 0.0).then(|| r.bits / r.seconds);
+            let average = measured.unwrap_or(shape.nominal_bps as f64);
             let peak = r.peak_bps.max(average * 1.1);
             variants.push(Variant {
                 uri: uri(i),
@@ -235,7 +242,7 @@ impl Broadcast {
             .flat_map(|s| &s.parts)
             .map(|p| p.1.duration)
             .sum();
-        if want.is_none() && !state.ended && made < 4.0 * self.part_target - 0.01 {
+        if want.is_none() && !state.ended && made < 4.0 * self.part_seconds - 0.01 {
             return Ok(None);
         }
         if let Some((msn, part)) = want
@@ -243,7 +250,8 @@ impl Broadcast {
             && !holds(r, msn, part)
         {
             let next = r.next_msn;
-            if msn > next + 2 {
+            // More than two segments past the last one listed (`next` is one past it).
+            if msn > next + 1 {
                 return Err(Unavailable::TooFarAhead(format!(
                     "_HLS_msn={msn} is too far ahead of the live edge ({next})"
                 )));
@@ -279,7 +287,8 @@ impl Broadcast {
                 })
             })
             .collect();
-        let target = r.longest_segment.max(self.segment_target).ceil() as u64;
+        // Every EXTINF rounded to the nearest second is at most the target.
+        let target = r.longest_segment.round().max(self.segment_target.ceil()) as u64;
         let playlist = MediaPlaylist {
             segments: &segments,
             part_target: self.part_target,
@@ -319,6 +328,12 @@ impl Broadcast {
             return Ok(None);
         };
         Ok(match part {
+            Some(p) if s.complete && p >= s.parts.len() => {
+                return Err(Unavailable::Gone(format!(
+                    "segment {msn} has {} parts",
+                    s.parts.len()
+                )));
+            }
             Some(p) => s.parts.get(p).map(|p| p.0.clone()),
             None if s.complete => {
                 let mut all = Vec::with_capacity(s.parts.iter().map(|p| p.0.len()).sum());
@@ -426,7 +441,7 @@ mod tests {
     }
 
     fn broadcast_with(segments: usize) -> Arc<Broadcast> {
-        let b = Broadcast::new(1, 1.0, 2.0, 6);
+        let b = Broadcast::new(0, 1, 1.0, 2.0, 6);
         let init = Event::Init {
             bytes: Bytes::from_static(b"init"),
             codecs: "avc1.64001f".into(),

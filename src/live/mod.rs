@@ -52,7 +52,7 @@ pub struct Ended {
 /// The service layer, as the live module sees it: who may publish, and what to do after.
 #[async_trait::async_trait]
 pub trait Gate: Send + Sync + 'static {
-    /// Admits a stream key, or says why not (unknown key, the stream is not accepting).
+    /// Admits a stream key, or says why not (an unknown key).
     async fn admit(&self, stream_key: &str) -> Result<Admission, String>;
     /// A session started.
     async fn started(&self, session: &Session);
@@ -196,6 +196,11 @@ impl Live {
         lock(&self.inner.broadcasts).get(stream_id).cloned()
     }
 
+    /// Forgets a deleted stream's last broadcast (its ended playlists).
+    pub fn forget(&self, stream_id: &str) {
+        lock(&self.inner.broadcasts).remove(stream_id);
+    }
+
     /// Ends a stream's running session, if any (the API's idle or delete).
     pub fn stop(&self, stream_id: &str, reason: &str) -> bool {
         match self.session(stream_id) {
@@ -231,6 +236,7 @@ impl Live {
         let source = pipeline::Source::start(container, out.clone()).map_err(Refused::Failed)?;
         let has_audio = source.has_audio.clone();
         let broadcast = Broadcast::new(
+            session::now_ms(),
             0,
             settings.part_seconds,
             settings.segment_seconds,
@@ -304,7 +310,9 @@ impl Live {
             .clone()
             .unwrap_or_else(|| "the stream ended".into());
         session.end(&reason);
-        session.release();
+        // Stopping a pipeline blocks until its threads are done.
+        let released = session.clone();
+        let _ = tokio::task::spawn_blocking(move || released.release()).await;
         self.inner.finishing.fetch_add(1, Ordering::SeqCst);
         lock(&self.inner.sessions).remove(&session.stream_id);
         let (recording, seconds) = finished.map_or((None, 0.0), |f| (f.recording, f.seconds));

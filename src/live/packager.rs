@@ -280,9 +280,14 @@ impl Packager {
                 let Some(frame) = self.audio_queue.pop_front() else {
                     break;
                 };
-                let time = *self
-                    .audio_time
-                    .get_or_insert_with(|| ticks(frame.pts - origin, track.sample_rate));
+                // Contiguous unless the timestamps say frames went missing (then the
+                // timestamps win, so sound stays in step with the picture).
+                let stamped = ticks(frame.pts - origin, track.sample_rate);
+                // Never backwards: a muxer refuses decode times that go back.
+                let time = match self.audio_time {
+                    Some(next) if stamped <= next + u64::from(AAC_FRAME) => next,
+                    _ => stamped,
+                };
                 if audio.is_empty() {
                     audio_base = time;
                 }

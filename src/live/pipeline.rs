@@ -229,14 +229,16 @@ impl Transcoder {
         out: &Sender<Output>,
     ) -> Result<Transcoder, String> {
         let mut description = String::from(
-            "appsrc name=input is-live=true format=time ! h264parse ! avdec_h264 ! \
-             videoconvert ! tee name=t",
+            // Encoders that fall behind lose frames rather than queue them without end.
+            "appsrc name=input is-live=true format=time max-time=2000000000 \
+             leaky-type=downstream ! h264parse ! avdec_h264 ! videoconvert ! tee name=t",
         );
         for rung in rungs {
             let kbps = (rung.bps / 1000).max(100);
             let i = rung.rendition;
             description.push_str(&format!(
-                " t. ! queue max-size-time=0 max-size-buffers=0 max-size-bytes=0 ! videoscale ! \
+                " t. ! queue max-size-time=2000000000 max-size-buffers=0 max-size-bytes=0 \
+                 leaky=downstream ! videoscale ! \
                  video/x-raw,width={},height={},pixel-aspect-ratio=1/1 ! \
                  x264enc name=enc{i} speed-preset=veryfast tune=zerolatency bitrate={kbps} \
                  vbv-buf-capacity=1000 key-int-max=100000 option-string=scenecut=0 ! \

@@ -28,6 +28,10 @@ use crate::url::Transformation;
 
 /// After the end is asked for, the pipelines get this long to drain.
 const DRAIN: Duration = Duration::from_secs(5);
+/// A stream with no H.264 picture by then is ended: there is nothing to play.
+const FIRST_VIDEO: Duration = Duration::from_secs(15);
+/// Audio frames kept while waiting for the first video frame (about 10 s of AAC at 48 kHz).
+const EARLY_AUDIO_FRAMES: usize = 480;
 
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
@@ -116,6 +120,24 @@ impl Session {
     }
 }
 
+/// The source as the ladder sees it (the facts a probe would give a file).
+fn live_media(source: &super::pipeline::Shape, has_audio: bool) -> Media {
+    Media {
+        width: source.track.width,
+        height: source.track.height,
+        duration: 0.0,
+        fps: source.frame_rate,
+        has_video: true,
+        has_audio,
+        sample_rate: 0,
+        image: false,
+        alpha: false,
+        shrinkable: false,
+        lossless: false,
+        orientation: 1,
+    }
+}
+
 /// What the conductor needs to know about the session it runs.
 #[derive(Debug)]
 pub struct Conducting {
@@ -176,11 +198,17 @@ pub fn conduct(
         error: None,
     };
     let mut ending_since: Option<Instant> = None;
+    let started = Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(output) => c.handle(output),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if c.ladder.is_none() && started.elapsed() > FIRST_VIDEO && !c.job.session.is_ending() {
+            c.error
+                .get_or_insert_with(|| "no H.264 video in the stream".into());
+            c.job.session.end("no H.264 video in the stream");
         }
         if c.done() {
             break;
@@ -229,7 +257,13 @@ impl Conductor {
                 }
             }
             Output::SourceAudio(frame, track) => match self.ladder.as_mut() {
-                None => self.early_audio.push((frame, track)),
+                None => {
+                    // Before any video: keep the last few seconds only.
+                    if self.early_audio.len() >= EARLY_AUDIO_FRAMES {
+                        self.early_audio.remove(0);
+                    }
+                    self.early_audio.push((frame, track));
+                }
                 Some(_) => self.audio(&frame, &track),
             },
             Output::Encoded(i, frame, shape) => {
@@ -291,20 +325,7 @@ impl Conductor {
     /// The ladder for this source: the profile's renditions at the source's size; the top one
     /// is the source itself when it fits the top rung.
     fn decide(&mut self, source: &super::pipeline::Shape) {
-        let media = Media {
-            width: source.track.width,
-            height: source.track.height,
-            duration: 0.0,
-            fps: source.frame_rate,
-            has_video: true,
-            has_audio: self.job.has_audio.load(Ordering::SeqCst),
-            sample_rate: 0,
-            image: false,
-            alpha: false,
-            shrinkable: false,
-            lossless: false,
-            orientation: 1,
-        };
+        let media = live_media(source, self.job.has_audio.load(Ordering::SeqCst));
         let renditions = ladder::renditions(&self.job.representations, &media);
         let passthrough = renditions
             .first()
@@ -329,7 +350,8 @@ impl Conductor {
                     height: r.height,
                     codecs: String::new(),
                     frame_rate: source.frame_rate,
-                    nominal_bps: (!is_source).then_some(r.video_bps + ladder::AUDIO_BPS),
+                    nominal_bps: r.video_bps + ladder::AUDIO_BPS,
+                    measured: is_source,
                 },
             );
         }
@@ -343,7 +365,8 @@ impl Conductor {
                         error = e,
                         "live transcoder did not start; the source alone is served"
                     );
-                    None
+                    self.source_only(source);
+                    return;
                 }
             }
         };
@@ -366,6 +389,32 @@ impl Conductor {
             passthrough,
             transcoder,
             encoders_done,
+        });
+        for (frame, track) in std::mem::take(&mut self.early_audio) {
+            self.audio(&frame, &track);
+        }
+    }
+
+    /// The ladder is the source alone, passed through (when no encoder can run).
+    fn source_only(&mut self, source: &super::pipeline::Shape) {
+        let broadcast = &self.job.session.broadcast;
+        broadcast.configure(1);
+        broadcast.set_shape(
+            0,
+            Shape {
+                width: source.track.width,
+                height: source.track.height,
+                codecs: String::new(),
+                frame_rate: source.frame_rate,
+                nominal_bps: 2_000_000,
+                measured: true,
+            },
+        );
+        self.ladder = Some(Ladder {
+            packagers: vec![Packager::new(self.job.timing)],
+            passthrough: true,
+            transcoder: None,
+            encoders_done: vec![true],
         });
         for (frame, track) in std::mem::take(&mut self.early_audio) {
             self.audio(&frame, &track);

@@ -230,6 +230,7 @@ impl Kino {
         self.live_stream(cloud, id).await?;
         self.live.stop(id, "the live stream was deleted");
         self.catalog.delete_live_stream(cloud, id).await?;
+        self.live.forget(id);
         Ok(())
     }
 
@@ -393,16 +394,21 @@ impl Kino {
     async fn store_recording(
         &self,
         stream: &LiveStream,
+        deleted: bool,
         recording: &std::path::Path,
     ) -> Result<Vec<crate::catalog::Asset>, ServiceError> {
-        let archives: Vec<String> = self
-            .catalog
-            .live_stream_outputs(&stream.id)
-            .await?
-            .into_iter()
-            .filter(|o| o.kind == "archive")
-            .filter_map(|o| o.public_id)
-            .collect();
+        let archives: Vec<String> = if deleted {
+            // The stream went while it was live: its recording is kept under the default id.
+            vec![archive_public_id(&stream.id)]
+        } else {
+            self.catalog
+                .live_stream_outputs(&stream.id)
+                .await?
+                .into_iter()
+                .filter(|o| o.kind == "archive")
+                .filter_map(|o| o.public_id)
+                .collect()
+        };
         if archives.is_empty() {
             return Ok(Vec::new());
         }
@@ -470,11 +476,12 @@ impl Kino {
     }
 
     async fn after_session(&self, ended: Ended) {
-        let stream = match self
+        let found = self
             .catalog
             .find_live_stream(&ended.cloud, &ended.stream_id)
-            .await
-        {
+            .await;
+        let deleted = matches!(found, Ok(None));
+        let stream = match found {
             Ok(Some(s)) => s,
             Ok(None) => {
                 // Deleted meanwhile: the recording is still kept, under the default id.
@@ -510,7 +517,7 @@ impl Kino {
         let Some(recording) = ended.recording else {
             return;
         };
-        match self.store_recording(&stream, &recording).await {
+        match self.store_recording(&stream, deleted, &recording).await {
             Ok(assets) => {
                 for asset in assets {
                     tracing::info!(

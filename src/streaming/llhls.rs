@@ -82,7 +82,14 @@ impl MediaPlaylist<'_> {
         let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={:.3}", self.part_target);
         let first = self.segments.first().map_or(0, |s| s.msn);
         let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{first}");
-        let _ = writeln!(out, "#EXT-X-INDEPENDENT-SEGMENTS");
+        // Only true while every segment starts on a keyframe (a very long GOP breaks it).
+        if self
+            .segments
+            .iter()
+            .all(|s| s.parts.first().is_none_or(|p| p.independent))
+        {
+            let _ = writeln!(out, "#EXT-X-INDEPENDENT-SEGMENTS");
+        }
         let _ = writeln!(out, "#EXT-X-MAP:URI=\"{}\"", uris.init());
         let keep_parts_from = self.parts_from();
         for s in self.segments {

@@ -474,8 +474,8 @@ async fn an_rtmp_publish_plays_as_low_latency_hls_and_is_recorded() {
     })
     .await;
     for tag in [
-        "#EXT-X-PART-INF:PART-TARGET=1.000",
-        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=3.000",
+        "#EXT-X-PART-INF:PART-TARGET=1.050",
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=3.150",
         "#EXT-X-PROGRAM-DATE-TIME:",
         "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=",
         "#EXT-X-MAP:URI=",

@@ -386,7 +386,8 @@ async fn bad_output_and_playlist_requests_are_refused() {
 /// Asking for the hinted part (`_HLS_msn`/`_HLS_part`) holds the request until it exists;
 /// asking far ahead is a 400.
 async fn check_blocking_reload(app: &TestApp, top: &str, live: &str) {
-    // Blocking reload: asking for the hinted part holds the request until it exists.
+    // The hinted part is the next one; ask for the one after it (1 s GOPs in 2 s segments:
+    // two parts a segment), which is at least one part duration away.
     let hint = live
         .lines()
         .find_map(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""))
@@ -397,17 +398,19 @@ async fn check_blocking_reload(app: &TestApp, top: &str, live: &str) {
         url::form_urlencoded::parse(hint.split_once('?').expect("query").1.as_bytes())
             .into_owned()
             .collect();
-    let (msn, part) = (&q["s"], &q["p"]);
+    let msn: u64 = q["s"].parse().expect("msn");
+    let part: u64 = q["p"].parse().expect("part");
+    let (msn, part) = if part == 0 { (msn, 1) } else { (msn + 1, 0) };
     let asked = Instant::now();
     let (status, blocked) = text(app, &format!("{top}&_HLS_msn={msn}&_HLS_part={part}")).await;
     assert_eq!(status, 200);
     assert!(
-        blocked.contains(&hint),
-        "the reload holds the hinted part:\n{blocked}"
+        blocked.contains(&format!("&s={msn}&p={part}\"")),
+        "the reload waits for part {part} of segment {msn}:\n{blocked}"
     );
     assert!(
-        asked.elapsed() > Duration::from_millis(100),
-        "it was held, not answered at once"
+        asked.elapsed() > Duration::from_millis(500),
+        "it was held until the part was made, not answered at once"
     );
     let (status, _) = text(app, &format!("{top}&_HLS_msn=999")).await;
     assert_eq!(status, 400, "too far ahead");

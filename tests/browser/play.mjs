@@ -79,8 +79,10 @@ try {
   });
   if (result.state !== 'ended') throw new Error(`player error: ${result.error}`);
   // A player that keeps asking for the same part at the end is stuck, even if it said
-  // "ended" once. Not for live streams: around a level switch hls.js may re-read a part it
-  // has (from its cache, not from Kino) until the next part is published.
+  // "ended" once. Not for live streams: hls.js looks for the next LL-HLS part with no
+  // tolerance, and in a part with muxed sound the last AAC frame ends a few milliseconds off
+  // the picture's end, so at the live edge it may re-read the last part (from its cache, not
+  // from Kino) until the next one is listed. Playback is not affected.
   await page.waitForTimeout(1500);
   const again = [...fetched].filter(([, n]) => n > 3);
   if (again.length && !live) throw new Error(`fetched over and over: ${JSON.stringify(again)}`);

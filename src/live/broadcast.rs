@@ -41,6 +41,8 @@ struct RenditionLog {
     segments: VecDeque<SegmentLog>,
     next_msn: u64,
     longest_segment: f64,
+    /// Media seconds made so far (dates the next segment).
+    elapsed: f64,
     /// Bits and seconds of the complete segments seen, and the highest segment rate.
     bits: f64,
     seconds: f64,
@@ -136,8 +138,8 @@ impl Broadcast {
         }
     }
 
-    /// Applies what the packager of `rendition` made; `now_ms` dates new segments.
-    pub fn apply(&self, rendition: usize, events: Vec<Event>, now_ms: i64) {
+    /// Applies what the packager of `rendition` made.
+    pub fn apply(&self, rendition: usize, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
@@ -148,7 +150,7 @@ impl Broadcast {
                 return;
             };
             for event in events {
-                apply_one(r, event, now_ms, window);
+                apply_one(r, event, self.started_ms, window);
             }
         }
         self.changed();
@@ -366,7 +368,9 @@ fn holds(r: &RenditionLog, msn: u64, part: Option<usize>) -> bool {
     })
 }
 
-fn apply_one(r: &mut RenditionLog, event: Event, now_ms: i64, window: usize) {
+/// `started_ms` dates segments: the session's start plus the media time before them, one
+/// clock for every rendition (players line renditions up by it when they switch).
+fn apply_one(r: &mut RenditionLog, event: Event, started_ms: i64, window: usize) {
     match event {
         Event::Init { bytes, .. } => r.init = Some(bytes),
         Event::Part {
@@ -380,11 +384,12 @@ fn apply_one(r: &mut RenditionLog, event: Event, now_ms: i64, window: usize) {
                 r.next_msn += 1;
                 r.segments.push_back(SegmentLog {
                     msn,
-                    program_date_time_ms: now_ms - (duration * 1000.0) as i64,
+                    program_date_time_ms: started_ms + (r.elapsed * 1000.0).round() as i64,
                     parts: Vec::new(),
                     complete: false,
                 });
             }
+            r.elapsed += duration;
             if let Some(s) = r.segments.back_mut() {
                 s.parts.push((
                     bytes,
@@ -448,9 +453,9 @@ mod tests {
             width: 640,
             height: 360,
         };
-        b.apply(0, vec![init], 0);
-        for i in 0..segments {
-            b.apply(0, vec![part(), part(), Event::SegmentEnd], i as i64 * 2000);
+        b.apply(0, vec![init]);
+        for _ in 0..segments {
+            b.apply(0, vec![part(), part(), Event::SegmentEnd]);
         }
         b
     }

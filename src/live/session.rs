@@ -443,10 +443,7 @@ impl Conductor {
                 self.job.session.broadcast.set_codecs(rendition, codecs);
             }
         }
-        self.job
-            .session
-            .broadcast
-            .apply(rendition, events, now_ms());
+        self.job.session.broadcast.apply(rendition, events);
     }
 
     fn record(&mut self, events: &[Event]) {

@@ -125,16 +125,10 @@ fn live_media(source: &super::pipeline::Shape, has_audio: bool) -> Media {
     Media {
         width: source.track.width,
         height: source.track.height,
-        duration: 0.0,
         fps: source.frame_rate,
         has_video: true,
         has_audio,
-        sample_rate: 0,
-        image: false,
-        alpha: false,
-        shrinkable: false,
-        lossless: false,
-        orientation: 1,
+        ..Media::file()
     }
 }
 

@@ -477,6 +477,10 @@ impl Conductor {
                 self.publish(i, events);
             }
             drop(ladder.transcoder.take());
+            // The end is announced when the next part would have come, not with the last
+            // part: hls.js (1.7) never loads a part it first sees in a playlist that
+            // already has `EXT-X-ENDLIST`, and stalls just before the end.
+            std::thread::sleep(Duration::from_secs_f64(self.job.timing.part));
         }
         self.job.session.broadcast.end();
         let recording = self.recording.take().and_then(|mut w| match w.flush() {

@@ -39,6 +39,7 @@ const browser = await chromium.launch({
   ],
 });
 const logs = [];
+const recent = [];
 const fetched = new Map();
 let failed = 1;
 let page = null;
@@ -47,8 +48,12 @@ try {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => logs.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  const start = Date.now();
   page.on('response', (r) => {
     if (r.status() >= 400) logs.push(`HTTP ${r.status()}: ${r.url()}`);
+    // The last requests, in order, say where a stalled player stopped.
+    recent.push(`${((Date.now() - start) / 1000).toFixed(2)}s ${r.status()} ${r.url().replace(/^https?:\/\/[^/]+/, '')}`);
+    if (recent.length > 40) recent.shift();
   });
   page.on('request', (r) => fetched.set(r.url(), (fetched.get(r.url()) || 0) + 1));
   await page.goto(url);
@@ -106,6 +111,7 @@ try {
     console.error('page state: ' + JSON.stringify(snapshot));
   }
   console.error(logs.join('\n'));
+  console.error(`last responses:\n${recent.join('\n')}`);
 } finally {
   await browser.close();
 }

@@ -20,7 +20,11 @@ def play_live(server, stream_id):
     url = f"{server.base_url}/player/?live={stream_id}"
     done = subprocess.run(["node", str(PLAY), url, "--timeout", "90"],
                           capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"{url}\n{done.stdout}\n{done.stderr}"
+    if done.returncode != 0:
+        # Where the player stood, and what Kino listed last.
+        playlists = [requests.get(f"{server.base_url}/{CLOUD}/video/live/live_stream_{stream_id}"
+                                  f"_hls.m3u8?r={r}", timeout=30).text for r in range(2)]
+        raise AssertionError(f"{url}\n{done.stdout}\n{done.stderr}\n" + "\n".join(playlists))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

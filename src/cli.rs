@@ -77,7 +77,7 @@ pub struct ServeArgs {
     /// Directory for the catalog, blobs and staging files.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Catalog URL (sqlite://PATH).
+    /// Catalog URL (sqlite://PATH or postgres://USER:PASSWORD@HOST/DB).
     #[arg(long)]
     pub database_url: Option<String>,
     /// Blob store URL (file://DIR).

@@ -212,11 +212,11 @@ impl Config {
             problems.push("data_dir: must not be empty".into());
         }
         if let Some(db) = &self.database_url
-            && !(db.starts_with("sqlite:"))
+            && crate::catalog::Backend::of_url(db).is_none()
         {
             problems.push(format!(
-                    "database_url: {db:?} is not supported yet (use sqlite://PATH; PostgreSQL comes later)"
-                ));
+                "database_url: {db:?} is not supported (use sqlite://PATH or postgres://USER@HOST/DB)"
+            ));
         }
         if let Some(storage) = &self.storage
             && !storage.starts_with("file://")

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{AnyConnection, Row};
+
+use super::sql::Sql;
 
 use super::{Asset, Catalog, CatalogError, NewAsset, Usage};
 use crate::url::{DeliveryType, ResourceType};
@@ -51,7 +53,7 @@ pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, CatalogError> {
         .map_err(|e| CatalogError::Corrupt(format!("timestamp {text:?}: {e}")))
 }
 
-fn asset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Asset, CatalogError> {
+fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogError> {
     let get_str = |name: &str| -> Result<String, CatalogError> {
         row.try_get::<String, _>(name)
             .map_err(|e| CatalogError::Corrupt(format!("{name}: {e}")))
@@ -111,7 +113,7 @@ impl Catalog {
     /// Records that `blob_key` is about to be written, so a crash before the asset row commits
     /// leaves a trash entry (swept at start-up) rather than an orphan blob.
     pub async fn expect_blob(&self, blob_key: &str) -> Result<(), CatalogError> {
-        sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING")
+        sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES ($1, $2) ON CONFLICT (blob_key) DO NOTHING")
             .bind(blob_key)
             .bind(Utc::now().to_rfc3339())
             .execute(&self.write)
@@ -133,7 +135,7 @@ impl Catalog {
     }
 
     pub async fn forget_trash(&self, blob_key: &str) -> Result<(), CatalogError> {
-        sqlx::query("DELETE FROM blob_trash WHERE blob_key = ?")
+        sqlx::query("DELETE FROM blob_trash WHERE blob_key = $1")
             .bind(blob_key)
             .execute(&self.write)
             .await
@@ -150,7 +152,7 @@ impl Catalog {
             .await
             .map_err(CatalogError::query("begin put"))?;
         let existing = sqlx::query(
-            "SELECT id, blob_key FROM assets WHERE cloud = ? AND resource_type = ? AND delivery_type = ? AND public_id = ?",
+            "SELECT id, blob_key FROM assets WHERE cloud = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4",
         )
         .bind(&new.cloud)
         .bind(new.resource_type.as_str())
@@ -174,7 +176,7 @@ impl Catalog {
         };
         replace_tags(&mut tx, row, &new.cloud, &new.tags).await?;
         // The new blob is now referenced; the replaced one becomes trash in the same commit.
-        sqlx::query("DELETE FROM blob_trash WHERE blob_key = ?")
+        sqlx::query("DELETE FROM blob_trash WHERE blob_key = $1")
             .bind(&new.blob_key)
             .execute(&mut *tx)
             .await
@@ -193,7 +195,7 @@ impl Catalog {
     }
 
     async fn asset_by_row(&self, row: i64) -> Result<Option<Asset>, CatalogError> {
-        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE id = ?");
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE id = $1");
         let found = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(row)
             .fetch_optional(&self.write)
@@ -218,7 +220,7 @@ impl Catalog {
         public_id: &str,
     ) -> Result<Option<Asset>, CatalogError> {
         let sql = format!(
-            "SELECT {ASSET_COLUMNS} FROM assets WHERE cloud = ? AND resource_type = ? AND delivery_type = ? AND public_id = ?"
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE cloud = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4"
         );
         let found = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(cloud)
@@ -241,19 +243,14 @@ impl Catalog {
     async fn load_tags(
         &self,
         assets: &mut [Asset],
-        pool: &sqlx::SqlitePool,
+        pool: &sqlx::AnyPool,
     ) -> Result<(), CatalogError> {
         if assets.is_empty() {
             return Ok(());
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT asset_row, tag FROM asset_tags WHERE asset_row IN (",
-        );
-        let mut sep = q.separated(", ");
-        for a in assets.iter() {
-            sep.push_bind(a.row);
-        }
-        q.push(") ORDER BY tag");
+        let mut q = Sql::new("SELECT asset_row, tag FROM asset_tags WHERE asset_row IN (");
+        q.bind_list(assets.iter().map(|a| a.row))
+            .push(") ORDER BY tag");
         let rows = q
             .build()
             .fetch_all(pool)
@@ -280,32 +277,30 @@ impl Catalog {
             .map(|c| format!("a.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut q =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM assets a WHERE a.cloud = "));
-        q.push_bind(&query.cloud);
+        let mut q = Sql::new(format!("SELECT {columns} FROM assets a WHERE a.cloud = "));
+        q.bind(query.cloud.clone());
         if let Some(rt) = query.resource_type {
-            q.push(" AND a.resource_type = ").push_bind(rt.as_str());
+            q.push(" AND a.resource_type = ")
+                .bind(rt.as_str().to_string());
         }
         if let Some(dt) = query.delivery_type {
-            q.push(" AND a.delivery_type = ").push_bind(dt.as_str());
+            q.push(" AND a.delivery_type = ")
+                .bind(dt.as_str().to_string());
         }
         if let Some(prefix) = &query.prefix {
-            q.push(" AND substr(a.public_id, 1, ")
-                .push_bind(prefix.chars().count() as i64)
-                .push(") = ")
-                .push_bind(prefix);
+            q.push(" AND substr(a.public_id, 1, CAST(")
+                .bind(prefix.chars().count() as i64)
+                .push(" AS INTEGER)) = ")
+                .bind(prefix.clone());
         }
         if !query.public_ids.is_empty() {
-            q.push(" AND a.public_id IN (");
-            let mut sep = q.separated(", ");
-            for id in &query.public_ids {
-                sep.push_bind(id);
-            }
-            q.push(")");
+            q.push(" AND a.public_id IN (")
+                .bind_list(query.public_ids.iter().cloned())
+                .push(")");
         }
         if let Some(tag) = &query.tag {
             q.push(" AND EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_row = a.id AND t.tag = ")
-                .push_bind(tag)
+                .bind(tag.clone())
                 .push(")");
         }
         let (cmp, order) = match query.direction {
@@ -313,10 +308,10 @@ impl Catalog {
             Direction::Desc => ("<", "DESC"),
         };
         if let Some(after) = query.after_row {
-            q.push(format!(" AND a.id {cmp} ")).push_bind(after);
+            q.push(&format!(" AND a.id {cmp} ")).bind(after);
         }
-        q.push(format!(" ORDER BY a.id {order} LIMIT "))
-            .push_bind(i64::from(query.limit) + 1);
+        q.push(&format!(" ORDER BY a.id {order} LIMIT "))
+            .bind(i64::from(query.limit) + 1);
         let rows = q
             .build()
             .fetch_all(&self.read)
@@ -357,7 +352,7 @@ impl Catalog {
         asset: &Asset,
         context: &BTreeMap<String, String>,
     ) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE assets SET context = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE assets SET context = $1, updated_at = $2 WHERE id = $3")
             .bind(context_json(context))
             .bind(Utc::now().to_rfc3339())
             .bind(asset.row)
@@ -381,7 +376,7 @@ impl Catalog {
             .await
             .map_err(CatalogError::query("begin rename"))?;
         let target = sqlx::query(
-            "SELECT id, blob_key FROM assets WHERE cloud = ? AND resource_type = ? AND delivery_type = ? AND public_id = ?",
+            "SELECT id, blob_key FROM assets WHERE cloud = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4",
         )
         .bind(&asset.cloud)
         .bind(asset.resource_type.as_str())
@@ -408,7 +403,7 @@ impl Catalog {
             }
         }
         sqlx::query(
-            "UPDATE assets SET public_id = ?, delivery_type = ?, updated_at = ? WHERE id = ?",
+            "UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(to_public_id)
         .bind(to_type.as_str())
@@ -447,23 +442,22 @@ impl Catalog {
         after: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<String>, bool), CatalogError> {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Sql::new(
             "SELECT DISTINCT t.tag FROM asset_tags t JOIN assets a ON a.id = t.asset_row WHERE t.cloud = ",
         );
-        q.push_bind(cloud)
+        q.bind(cloud.to_string())
             .push(" AND a.resource_type = ")
-            .push_bind(resource_type.as_str());
+            .bind(resource_type.as_str().to_string());
         if let Some(p) = prefix {
-            q.push(" AND substr(t.tag, 1, ")
-                .push_bind(p.chars().count() as i64)
-                .push(") = ")
-                .push_bind(p);
+            q.push(" AND substr(t.tag, 1, CAST(")
+                .bind(p.chars().count() as i64)
+                .push(" AS INTEGER)) = ")
+                .bind(p.to_string());
         }
         if let Some(a) = after {
-            q.push(" AND t.tag > ").push_bind(a);
+            q.push(" AND t.tag > ").bind(a.to_string());
         }
-        q.push(" ORDER BY t.tag LIMIT ")
-            .push_bind(i64::from(limit) + 1);
+        q.push(" ORDER BY t.tag LIMIT ").bind(i64::from(limit) + 1);
         let rows = q
             .build()
             .fetch_all(&self.read)
@@ -478,7 +472,7 @@ impl Catalog {
     /// Number of assets and total bytes of a cloud.
     pub async fn usage(&self, cloud: &str) -> Result<Usage, CatalogError> {
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM assets WHERE cloud = ?",
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS b FROM assets WHERE cloud = $1",
         )
         .bind(cloud)
         .fetch_one(&self.read)
@@ -492,18 +486,18 @@ impl Catalog {
 }
 
 async fn replace_tags(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     row: i64,
     cloud: &str,
     tags: &[String],
 ) -> Result<(), CatalogError> {
-    sqlx::query("DELETE FROM asset_tags WHERE asset_row = ?")
+    sqlx::query("DELETE FROM asset_tags WHERE asset_row = $1")
         .bind(row)
         .execute(&mut *conn)
         .await
         .map_err(CatalogError::query("clear tags"))?;
     for tag in tags {
-        sqlx::query("INSERT INTO asset_tags (asset_row, cloud, tag) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO asset_tags (asset_row, cloud, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(row)
             .bind(cloud)
             .bind(tag)
@@ -514,8 +508,8 @@ async fn replace_tags(
     Ok(())
 }
 
-async fn touch(conn: &mut SqliteConnection, row: i64) -> Result<(), CatalogError> {
-    sqlx::query("UPDATE assets SET updated_at = ? WHERE id = ?")
+async fn touch(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogError> {
+    sqlx::query("UPDATE assets SET updated_at = $1 WHERE id = $2")
         .bind(Utc::now().to_rfc3339())
         .bind(row)
         .execute(&mut *conn)
@@ -524,13 +518,13 @@ async fn touch(conn: &mut SqliteConnection, row: i64) -> Result<(), CatalogError
     Ok(())
 }
 
-async fn delete_row(conn: &mut SqliteConnection, row: i64) -> Result<(), CatalogError> {
-    sqlx::query("DELETE FROM asset_tags WHERE asset_row = ?")
+async fn delete_row(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogError> {
+    sqlx::query("DELETE FROM asset_tags WHERE asset_row = $1")
         .bind(row)
         .execute(&mut *conn)
         .await
         .map_err(CatalogError::query("delete tags"))?;
-    sqlx::query("DELETE FROM assets WHERE id = ?")
+    sqlx::query("DELETE FROM assets WHERE id = $1")
         .bind(row)
         .execute(&mut *conn)
         .await
@@ -538,8 +532,8 @@ async fn delete_row(conn: &mut SqliteConnection, row: i64) -> Result<(), Catalog
     Ok(())
 }
 
-pub(super) async fn trash_in(conn: &mut SqliteConnection, key: &str) -> Result<(), CatalogError> {
-    sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING")
+pub(super) async fn trash_in(conn: &mut AnyConnection, key: &str) -> Result<(), CatalogError> {
+    sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES ($1, $2) ON CONFLICT (blob_key) DO NOTHING")
         .bind(key)
         .bind(Utc::now().to_rfc3339())
         .execute(&mut *conn)
@@ -549,14 +543,14 @@ pub(super) async fn trash_in(conn: &mut SqliteConnection, key: &str) -> Result<(
 }
 
 async fn update_row(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     row: i64,
     new: &NewAsset,
     now: &str,
 ) -> Result<(), CatalogError> {
     sqlx::query(
-        "UPDATE assets SET format = ?, version = ?, version_id = ?, bytes = ?, width = ?, height = ?, \
-         etag = ?, blob_key = ?, original_filename = ?, media = ?, context = ?, updated_at = ? WHERE id = ?",
+        "UPDATE assets SET format = $1, version = $2, version_id = $3, bytes = $4, width = $5, height = $6, \
+         etag = $7, blob_key = $8, original_filename = $9, media = $10, context = $11, updated_at = $12 WHERE id = $13",
     )
     .bind(&new.format)
     .bind(new.version)
@@ -578,14 +572,14 @@ async fn update_row(
 }
 
 async fn insert_row(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     new: &NewAsset,
     now: &str,
 ) -> Result<i64, CatalogError> {
     let r = sqlx::query(
         "INSERT INTO assets (cloud, asset_id, resource_type, delivery_type, public_id, format, version, \
          version_id, bytes, width, height, etag, blob_key, original_filename, media, context, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(&new.cloud)
     .bind(&new.asset_id)

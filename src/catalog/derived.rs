@@ -13,7 +13,7 @@ use super::{Catalog, CatalogError, Derived};
 const COLUMNS: &str =
     "id, cloud, asset_id, version, transformation, format, blob_key, bytes, etag, created_at";
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Derived, CatalogError> {
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Derived, CatalogError> {
     let corrupt = |c: &str| {
         let c = c.to_string();
         move |e: sqlx::Error| CatalogError::Corrupt(format!("derived {c}: {e}"))
@@ -39,7 +39,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Derived, CatalogError> {
 
 impl Catalog {
     pub async fn find_derived(&self, id: &str) -> Result<Option<Derived>, CatalogError> {
-        let sql = format!("SELECT {COLUMNS} FROM derived WHERE id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM derived WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.read)
@@ -56,7 +56,7 @@ impl Catalog {
             .await
             .map_err(CatalogError::query("begin derived"))?;
         let sql = format!(
-            "INSERT INTO derived ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO derived ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO UPDATE SET blob_key = excluded.blob_key, bytes = excluded.bytes, etag = excluded.etag"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -73,7 +73,7 @@ impl Catalog {
             .execute(&mut *tx)
             .await
             .map_err(CatalogError::query("put derived"))?;
-        sqlx::query("DELETE FROM blob_trash WHERE blob_key = ?")
+        sqlx::query("DELETE FROM blob_trash WHERE blob_key = $1")
             .bind(&d.blob_key)
             .execute(&mut *tx)
             .await
@@ -87,7 +87,7 @@ impl Catalog {
     /// The derived files of an asset, newest first.
     pub async fn list_derived(&self, asset_id: &str) -> Result<Vec<Derived>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM derived WHERE asset_id = ? ORDER BY created_at DESC, id"
+            "SELECT {COLUMNS} FROM derived WHERE asset_id = $1 ORDER BY created_at DESC, id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(asset_id)
@@ -109,7 +109,7 @@ impl Catalog {
             .begin()
             .await
             .map_err(CatalogError::query("begin purge"))?;
-        let rows = sqlx::query("SELECT id, blob_key FROM derived WHERE asset_id = ?")
+        let rows = sqlx::query("SELECT id, blob_key FROM derived WHERE asset_id = $1")
             .bind(asset_id)
             .fetch_all(&mut *tx)
             .await
@@ -123,7 +123,7 @@ impl Catalog {
             let key: String = r
                 .try_get("blob_key")
                 .map_err(CatalogError::query("derived key"))?;
-            sqlx::query("DELETE FROM derived WHERE id = ?")
+            sqlx::query("DELETE FROM derived WHERE id = $1")
                 .bind(&id)
                 .execute(&mut *tx)
                 .await

@@ -16,7 +16,7 @@ impl Catalog {
                 prefix.push('/');
             }
             prefix.push_str(segment);
-            sqlx::query("INSERT INTO folders (cloud, path, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            sqlx::query("INSERT INTO folders (cloud, path, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .bind(cloud)
                 .bind(&prefix)
                 .bind(Utc::now().to_rfc3339())
@@ -36,7 +36,7 @@ impl Catalog {
         };
         let len = prefix.chars().count() as i64;
         let explicit =
-            sqlx::query("SELECT path FROM folders WHERE cloud = ? AND substr(path, 1, ?) = ?")
+            sqlx::query("SELECT path FROM folders WHERE cloud = $1 AND substr(path, 1, CAST($2 AS INTEGER)) = $3")
                 .bind(cloud)
                 .bind(len)
                 .bind(&prefix)
@@ -44,7 +44,7 @@ impl Catalog {
                 .await
                 .map_err(CatalogError::query("list folders"))?;
         let implied = sqlx::query(
-            "SELECT DISTINCT public_id FROM assets WHERE cloud = ? AND substr(public_id, 1, ?) = ?",
+            "SELECT DISTINCT public_id FROM assets WHERE cloud = $1 AND substr(public_id, 1, CAST($2 AS INTEGER)) = $3",
         )
         .bind(cloud)
         .bind(len)
@@ -91,7 +91,7 @@ impl Catalog {
         let prefix = format!("{path}/");
         let len = prefix.chars().count() as i64;
         let used = sqlx::query(
-            "SELECT COUNT(*) AS n FROM assets WHERE cloud = ? AND substr(public_id, 1, ?) = ?",
+            "SELECT COUNT(*) AS n FROM assets WHERE cloud = $1 AND substr(public_id, 1, CAST($2 AS INTEGER)) = $3",
         )
         .bind(cloud)
         .bind(len)
@@ -106,7 +106,7 @@ impl Catalog {
             return Err(CatalogError::Refused(format!("Folder {path} is not empty")));
         }
         let done = sqlx::query(
-            "DELETE FROM folders WHERE cloud = ? AND (path = ? OR substr(path, 1, ?) = ?)",
+            "DELETE FROM folders WHERE cloud = $1 AND (path = $2 OR substr(path, 1, CAST($3 AS INTEGER)) = $4)",
         )
         .bind(cloud)
         .bind(path)

@@ -1,12 +1,13 @@
 //! The job queue's rows: enqueue, claim with a lease, renew, finish (possibly enqueueing what
 //! follows in the same commit), retry later, or give up.
 //!
-//! Claiming is one `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING`, so two claimers never
-//! get the same job, and a job whose claimer died (its lease ran out) is claimed again.
+//! Claiming is one `UPDATE … WHERE id = (SELECT … LIMIT 1 [FOR UPDATE SKIP LOCKED]) RETURNING`,
+//! so two claimers (threads or nodes) never get the same job, and a job whose claimer died
+//! (its lease ran out) is claimed again.
 
 use sqlx::Row;
 
-use super::{Catalog, CatalogError};
+use super::{Backend, Catalog, CatalogError};
 
 /// A job to add to the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,14 +44,10 @@ pub struct JobRow {
     pub last_error: Option<String>,
 }
 
-async fn insert(
-    tx: &mut sqlx::SqliteConnection,
-    job: &NewJob,
-    now: i64,
-) -> Result<(), CatalogError> {
+async fn insert(tx: &mut sqlx::AnyConnection, job: &NewJob, now: i64) -> Result<(), CatalogError> {
     sqlx::query(
         "INSERT INTO jobs (id, cloud, kind, payload, state, attempts, run_after, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7)",
     )
     .bind(&job.id)
     .bind(&job.cloud)
@@ -82,21 +79,29 @@ impl Catalog {
         now: i64,
         lease_until: i64,
     ) -> Result<Option<ClaimedJob>, CatalogError> {
-        let row = sqlx::query(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ? \
+        // SQLite has one writer, so the subquery and the update cannot interleave. On
+        // PostgreSQL several nodes claim at once: the row is locked by the subquery, and rows
+        // other claimers hold are skipped rather than waited for.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
              WHERE id = (SELECT id FROM jobs \
-                         WHERE (state = 'queued' AND run_after <= ?) \
-                            OR (state = 'running' AND lease_until < ?) \
-                         ORDER BY run_after, created_at LIMIT 1) \
-             RETURNING id, cloud, kind, payload, attempts",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.write)
-        .await
-        .map_err(CatalogError::query("claim job"))?;
+                         WHERE (state = 'queued' AND run_after <= $3) \
+                            OR (state = 'running' AND lease_until < $4) \
+                         ORDER BY run_after, created_at LIMIT 1{lock}) \
+             RETURNING id, cloud, kind, payload, attempts"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_optional(&self.write)
+            .await
+            .map_err(CatalogError::query("claim job"))?;
         let Some(row) = row else { return Ok(None) };
         let get = |c: &str| {
             row.try_get::<String, _>(c)
@@ -115,7 +120,7 @@ impl Catalog {
 
     /// Extends the lease of a job still running.
     pub async fn renew_job(&self, id: &str, lease_until: i64) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running'")
+        sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND state = 'running'")
             .bind(lease_until)
             .bind(id)
             .execute(&self.write)
@@ -137,7 +142,7 @@ impl Catalog {
             .await
             .map_err(CatalogError::query("begin finish job"))?;
         sqlx::query(
-            "UPDATE jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
         )
         .bind(now)
         .bind(id)
@@ -162,7 +167,7 @@ impl Catalog {
         now: i64,
     ) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_after = ?, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?",
+            "UPDATE jobs SET state = 'queued', run_after = $1, lease_until = NULL, last_error = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(run_after)
         .bind(error)
@@ -177,7 +182,7 @@ impl Catalog {
     /// Gives a job up: it stays in the table as `failed`, with its error.
     pub async fn fail_job(&self, id: &str, error: &str, now: i64) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?",
+            "UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3",
         )
         .bind(error)
         .bind(now)
@@ -191,8 +196,8 @@ impl Catalog {
     /// Jobs of a cloud, newest first (at most `limit`).
     pub async fn list_jobs(&self, cloud: &str, limit: i64) -> Result<Vec<JobRow>, CatalogError> {
         let rows = sqlx::query(
-            "SELECT id, kind, state, attempts, last_error FROM jobs WHERE cloud = ? \
-             ORDER BY created_at DESC, id LIMIT ?",
+            "SELECT id, kind, state, attempts, last_error FROM jobs WHERE cloud = $1 \
+             ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(cloud)
         .bind(limit)

@@ -66,7 +66,7 @@ impl Catalog {
         sqlx::query(concat!(
             "INSERT INTO live_streams (",
             stream_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&stream.id)
         .bind(&stream.cloud)
@@ -95,7 +95,7 @@ impl Catalog {
         sqlx::query_as::<_, LiveStream>(concat!(
             "SELECT ",
             stream_columns!(),
-            " FROM live_streams WHERE cloud = ? ORDER BY created_at, id"
+            " FROM live_streams WHERE cloud = $1 ORDER BY created_at, id"
         ))
         .bind(cloud)
         .fetch_all(&self.read)
@@ -111,7 +111,7 @@ impl Catalog {
         sqlx::query_as::<_, LiveStream>(concat!(
             "SELECT ",
             stream_columns!(),
-            " FROM live_streams WHERE cloud = ? AND id = ?"
+            " FROM live_streams WHERE cloud = $1 AND id = $2"
         ))
         .bind(cloud)
         .bind(id)
@@ -127,7 +127,7 @@ impl Catalog {
         sqlx::query_as::<_, LiveStream>(concat!(
             "SELECT ",
             stream_columns!(),
-            " FROM live_streams WHERE stream_key = ?"
+            " FROM live_streams WHERE stream_key = $1"
         ))
         .bind(stream_key)
         .fetch_optional(&self.read)
@@ -138,9 +138,9 @@ impl Catalog {
     /// Saves a stream's changeable fields (name, timeouts, profile, webhook, status).
     pub async fn update_live_stream(&self, stream: &LiveStream) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE live_streams SET name = ?, status = ?, idle_timeout_sec = ?, \
-             max_runtime_sec = ?, streaming_profile = ?, notification_url = ?, updated_at = ? \
-             WHERE cloud = ? AND id = ?",
+            "UPDATE live_streams SET name = $1, status = $2, idle_timeout_sec = $3, \
+             max_runtime_sec = $4, streaming_profile = $5, notification_url = $6, updated_at = $7 \
+             WHERE cloud = $8 AND id = $9",
         )
         .bind(&stream.name)
         .bind(&stream.status)
@@ -163,7 +163,7 @@ impl Catalog {
         status: &str,
         now_ms: i64,
     ) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE live_streams SET status = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE live_streams SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status)
             .bind(now_ms)
             .bind(id)
@@ -175,7 +175,7 @@ impl Catalog {
 
     /// Deletes a stream and its outputs; false when there was none.
     pub async fn delete_live_stream(&self, cloud: &str, id: &str) -> Result<bool, CatalogError> {
-        let done = sqlx::query("DELETE FROM live_streams WHERE cloud = ? AND id = ?")
+        let done = sqlx::query("DELETE FROM live_streams WHERE cloud = $1 AND id = $2")
             .bind(cloud)
             .bind(id)
             .execute(&self.write)
@@ -191,7 +191,7 @@ impl Catalog {
         sqlx::query_as::<_, LiveOutput>(concat!(
             "SELECT ",
             output_columns!(),
-            " FROM live_stream_outputs WHERE stream_id = ? \
+            " FROM live_stream_outputs WHERE stream_id = $1 \
              ORDER BY created_at, id"
         ))
         .bind(stream_id)
@@ -214,8 +214,8 @@ impl Catalog {
 
     pub async fn update_live_stream_output(&self, output: &LiveOutput) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE live_stream_outputs SET name = ?, uri = ?, stream_key = ?, public_id = ?, \
-             updated_at = ? WHERE id = ? AND stream_id = ?",
+            "UPDATE live_stream_outputs SET name = $1, uri = $2, stream_key = $3, public_id = $4, \
+             updated_at = $5 WHERE id = $6 AND stream_id = $7",
         )
         .bind(&output.name)
         .bind(&output.uri)
@@ -235,7 +235,7 @@ impl Catalog {
         stream_id: &str,
         id: &str,
     ) -> Result<bool, CatalogError> {
-        let done = sqlx::query("DELETE FROM live_stream_outputs WHERE stream_id = ? AND id = ?")
+        let done = sqlx::query("DELETE FROM live_stream_outputs WHERE stream_id = $1 AND id = $2")
             .bind(stream_id)
             .bind(id)
             .execute(&self.write)
@@ -246,13 +246,13 @@ impl Catalog {
 }
 
 async fn insert_output(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     output: &LiveOutput,
 ) -> Result<(), CatalogError> {
     sqlx::query(concat!(
         "INSERT INTO live_stream_outputs (",
         output_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(&output.id)
     .bind(&output.stream_id)

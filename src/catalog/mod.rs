@@ -1,10 +1,12 @@
 //! The catalog: what exists, under which public id, with which tags, context, presets and
 //! named transformations.
 //!
-//! sqlx over SQLite, the embedded default. Every row is keyed by cloud name. Writes go through a
-//! one-connection pool so SQLite never sees two writers (no `SQLITE_BUSY` under load); reads use
-//! a wider pool. Queries stay in plain SQL that PostgreSQL also accepts, so a later issue can
-//! add it with the same code.
+//! sqlx's Any driver over SQLite (the embedded default) or PostgreSQL (several nodes): one set
+//! of queries in SQL both accept, with `$n` placeholders; only the migrations differ
+//! (`migrations/sqlite`, `migrations/postgres`), and job claiming, which uses
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL. Every row is keyed by cloud name. On SQLite, writes
+//! go through a one-connection pool so SQLite never sees two writers (no `SQLITE_BUSY` under
+//! load) and reads use a wider pool; PostgreSQL has one pool for both.
 
 mod assets;
 mod derived;
@@ -14,6 +16,7 @@ mod jobs;
 mod live_streams;
 mod model;
 mod presets;
+mod sql;
 mod streaming_profiles;
 mod transformations;
 
@@ -24,44 +27,118 @@ pub use live_streams::{LiveOutput, LiveStream};
 pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
 pub use streaming_profiles::StoredProfile;
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+/// Which database the catalog is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if Kino supports it.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
 
 /// Handle to the catalog database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    read: SqlitePool,
-    write: SqlitePool,
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
 }
+
+/// How long a request waits for a database connection before it is told the catalog is
+/// unavailable (503), e.g. while PostgreSQL restarts.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Catalog {
     /// Opens (creating if needed) the database at `url` and applies migrations.
     pub async fn open(url: &str) -> Result<Catalog, CatalogError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(CatalogError::Connect)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)
+            .ok_or_else(|| CatalogError::Refused(format!("unsupported database URL {url:?}")))?;
+        match backend {
+            Backend::Sqlite => Catalog::open_sqlite(url).await,
+            Backend::Postgres => Catalog::open_postgres(url).await,
+        }
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Catalog, CatalogError> {
+        // `mode=rwc` creates the file; the pragmas are set on every new connection.
+        let url = if url.contains('?') {
+            url.to_string()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .execute(conn)
+                        .await?;
+                        Ok(())
+                    })
+                })
+        };
+        let write = options()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect(&url)
             .await
             .map_err(CatalogError::Connect)?;
         sqlx::migrate!("migrations/sqlite")
             .run(&write)
             .await
             .map_err(CatalogError::Migrate)?;
-        let read = SqlitePoolOptions::new()
+        let read = options()
             .max_connections(8)
-            .connect_with(options)
+            .connect(&url)
             .await
             .map_err(CatalogError::Connect)?;
-        Ok(Catalog { read, write })
+        Ok(Catalog {
+            read,
+            write,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Catalog, CatalogError> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(CatalogError::Connect)?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(CatalogError::Migrate)?;
+        Ok(Catalog {
+            read: pool.clone(),
+            write: pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// A trivial query, for readiness checks.

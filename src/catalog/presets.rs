@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::{Catalog, CatalogError, Preset};
 
-fn preset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Preset, CatalogError> {
+fn preset_from_row(row: &sqlx::any::AnyRow) -> Result<Preset, CatalogError> {
     let settings: String = row
         .try_get("settings")
         .map_err(CatalogError::query("preset settings"))?;
@@ -16,8 +16,9 @@ fn preset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Preset, CatalogError
             .try_get("name")
             .map_err(CatalogError::query("preset name"))?,
         unsigned: row
-            .try_get("unsigned")
-            .map_err(CatalogError::query("preset unsigned"))?,
+            .try_get::<i64, _>("unsigned")
+            .map_err(CatalogError::query("preset unsigned"))?
+            != 0,
         settings: serde_json::from_str(&settings)
             .map_err(|e| CatalogError::Corrupt(format!("preset settings: {e}")))?,
     })
@@ -27,7 +28,7 @@ impl Catalog {
     pub async fn create_preset(&self, cloud: &str, preset: &Preset) -> Result<(), CatalogError> {
         let settings = serde_json::to_string(&preset.settings).unwrap_or_else(|_| "{}".into());
         let done = sqlx::query(
-            "INSERT INTO upload_presets (cloud, name, unsigned, settings, created_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO upload_presets (cloud, name, unsigned, settings, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (cloud, name) DO NOTHING",
         )
         .bind(cloud)
@@ -49,7 +50,7 @@ impl Catalog {
 
     pub async fn preset(&self, cloud: &str, name: &str) -> Result<Option<Preset>, CatalogError> {
         let row = sqlx::query(
-            "SELECT name, unsigned, settings FROM upload_presets WHERE cloud = ? AND name = ?",
+            "SELECT name, CAST(unsigned AS INTEGER) AS unsigned, settings FROM upload_presets WHERE cloud = $1 AND name = $2",
         )
         .bind(cloud)
         .bind(name)
@@ -67,7 +68,7 @@ impl Catalog {
         limit: u32,
     ) -> Result<(Vec<Preset>, bool), CatalogError> {
         let rows = sqlx::query(
-            "SELECT name, unsigned, settings FROM upload_presets WHERE cloud = ? AND name > ? ORDER BY name LIMIT ?",
+            "SELECT name, CAST(unsigned AS INTEGER) AS unsigned, settings FROM upload_presets WHERE cloud = $1 AND name > $2 ORDER BY name LIMIT $3",
         )
         .bind(cloud)
         .bind(after.unwrap_or(""))
@@ -99,7 +100,7 @@ impl Catalog {
         let mut merged = current.settings;
         merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
         sqlx::query(
-            "UPDATE upload_presets SET unsigned = ?, settings = ? WHERE cloud = ? AND name = ?",
+            "UPDATE upload_presets SET unsigned = $1, settings = $2 WHERE cloud = $3 AND name = $4",
         )
         .bind(unsigned.unwrap_or(current.unsigned))
         .bind(serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into()))
@@ -112,7 +113,7 @@ impl Catalog {
     }
 
     pub async fn delete_preset(&self, cloud: &str, name: &str) -> Result<(), CatalogError> {
-        let done = sqlx::query("DELETE FROM upload_presets WHERE cloud = ? AND name = ?")
+        let done = sqlx::query("DELETE FROM upload_presets WHERE cloud = $1 AND name = $2")
             .bind(cloud)
             .bind(name)
             .execute(&self.write)

@@ -13,7 +13,7 @@ pub struct StoredProfile {
     pub representations: Vec<String>,
 }
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredProfile, CatalogError> {
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredProfile, CatalogError> {
     let corrupt =
         |what: &str, e: String| CatalogError::Corrupt(format!("streaming profile {what}: {e}"));
     let reps: String = row
@@ -39,7 +39,7 @@ impl Catalog {
     ) -> Result<Vec<StoredProfile>, CatalogError> {
         let rows = sqlx::query(
             "SELECT name, display_name, representations FROM streaming_profiles \
-             WHERE cloud = ? ORDER BY name",
+             WHERE cloud = $1 ORDER BY name",
         )
         .bind(cloud)
         .fetch_all(&self.read)
@@ -55,7 +55,7 @@ impl Catalog {
     ) -> Result<Option<StoredProfile>, CatalogError> {
         let row = sqlx::query(
             "SELECT name, display_name, representations FROM streaming_profiles \
-             WHERE cloud = ? AND name = ?",
+             WHERE cloud = $1 AND name = $2",
         )
         .bind(cloud)
         .bind(name)
@@ -78,11 +78,11 @@ impl Catalog {
         let sql = if create {
             "INSERT INTO streaming_profiles \
              (cloud, name, display_name, representations, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cloud, name) DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cloud, name) DO NOTHING"
         } else {
             "INSERT INTO streaming_profiles \
              (cloud, name, display_name, representations, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cloud, name) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cloud, name) DO UPDATE SET \
              display_name = excluded.display_name, representations = excluded.representations, \
              updated_at = excluded.updated_at"
         };
@@ -111,7 +111,7 @@ impl Catalog {
         cloud: &str,
         name: &str,
     ) -> Result<bool, CatalogError> {
-        let done = sqlx::query("DELETE FROM streaming_profiles WHERE cloud = ? AND name = ?")
+        let done = sqlx::query("DELETE FROM streaming_profiles WHERE cloud = $1 AND name = $2")
             .bind(cloud)
             .bind(name)
             .execute(&self.write)

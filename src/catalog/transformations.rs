@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::assets::parse_time;
 use super::{Catalog, CatalogError, NamedTransformation, Page};
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<NamedTransformation, CatalogError> {
+fn from_row(row: &sqlx::any::AnyRow) -> Result<NamedTransformation, CatalogError> {
     let text = |column: &str| -> Result<String, CatalogError> {
         row.try_get::<String, _>(column)
             .map_err(|e| CatalogError::Corrupt(format!("named transformation {column}: {e}")))
@@ -18,9 +18,10 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<NamedTransformation, Catalo
     Ok(NamedTransformation {
         name: text("name")?,
         transformation: text("transformation")?,
-        allowed_for_strict: row.try_get("allowed_for_strict").map_err(|e| {
+        // Selected as an integer: the Any driver reads no SQLite BOOLEAN.
+        allowed_for_strict: row.try_get::<i64, _>("allowed_for_strict").map_err(|e| {
             CatalogError::Corrupt(format!("named transformation allowed_for_strict: {e}"))
-        })?,
+        })? != 0,
         created_at: parse_time(&text("created_at")?)?,
         updated_at: parse_time(&text("updated_at")?)?,
     })
@@ -39,7 +40,7 @@ impl Catalog {
         let done = sqlx::query(
             "INSERT INTO named_transformations \
              (cloud, name, transformation, allowed_for_strict, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cloud, name) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cloud, name) DO NOTHING",
         )
         .bind(cloud)
         .bind(name)
@@ -64,8 +65,8 @@ impl Catalog {
         name: &str,
     ) -> Result<Option<NamedTransformation>, CatalogError> {
         let row = sqlx::query(
-            "SELECT name, transformation, allowed_for_strict, created_at, updated_at \
-             FROM named_transformations WHERE cloud = ? AND name = ?",
+            "SELECT name, transformation, CAST(allowed_for_strict AS INTEGER) AS allowed_for_strict, created_at, updated_at \
+             FROM named_transformations WHERE cloud = $1 AND name = $2",
         )
         .bind(cloud)
         .bind(name)
@@ -86,10 +87,10 @@ impl Catalog {
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
             "UPDATE named_transformations SET \
-             transformation = COALESCE(?, transformation), \
-             allowed_for_strict = COALESCE(?, allowed_for_strict), \
-             updated_at = ? \
-             WHERE cloud = ? AND name = ?",
+             transformation = COALESCE($1, transformation), \
+             allowed_for_strict = COALESCE($2, allowed_for_strict), \
+             updated_at = $3 \
+             WHERE cloud = $4 AND name = $5",
         )
         .bind(transformation)
         .bind(allowed_for_strict)
@@ -108,7 +109,7 @@ impl Catalog {
         cloud: &str,
         name: &str,
     ) -> Result<bool, CatalogError> {
-        let done = sqlx::query("DELETE FROM named_transformations WHERE cloud = ? AND name = ?")
+        let done = sqlx::query("DELETE FROM named_transformations WHERE cloud = $1 AND name = $2")
             .bind(cloud)
             .bind(name)
             .execute(&self.write)
@@ -127,8 +128,8 @@ impl Catalog {
     ) -> Result<Page<NamedTransformation, String>, CatalogError> {
         // "" sorts before every name, so it stands for "from the start".
         let rows = sqlx::query(
-            "SELECT name, transformation, allowed_for_strict, created_at, updated_at \
-             FROM named_transformations WHERE cloud = ? AND name > ? ORDER BY name LIMIT ?",
+            "SELECT name, transformation, CAST(allowed_for_strict AS INTEGER) AS allowed_for_strict, created_at, updated_at \
+             FROM named_transformations WHERE cloud = $1 AND name > $2 ORDER BY name LIMIT $3",
         )
         .bind(cloud)
         .bind(after_name.unwrap_or(""))

@@ -104,9 +104,8 @@ async fn a_damaged_catalog_is_a_clean_500() {
         .upload_bytes("raw", b"x".to_vec(), "a.txt", &[("tags", "t")])
         .await;
     assert_eq!(status, 200);
-    let db = app.data_dir().join("kino.db");
-    let url = format!("sqlite://{}", db.display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url()).await.unwrap();
     sqlx::query("DROP TABLE asset_tags")
         .execute(&pool)
         .await

@@ -27,6 +27,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
+    pub backends: Backends,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
@@ -39,13 +40,54 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = tempfile::tempdir().expect("temp dir");
-    start(dir, adjust).await
+    let backends = Backends::fresh().await;
+    start(dir, backends, adjust).await
 }
 
-async fn start(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
+/// Where an app keeps its catalog and blobs: SQLite and a directory in its data dir, unless
+/// `scripts/backends.sh` runs the tests, when each app gets its own PostgreSQL database (and
+/// its own S3 bucket).
+#[derive(Debug, Clone, Default)]
+pub struct Backends {
+    pub database_url: Option<String>,
+    pub storage: Option<String>,
+}
+
+impl Backends {
+    pub async fn fresh() -> Backends {
+        let mut backends = Backends::default();
+        if let Ok(server) = std::env::var("KINO_TEST_POSTGRES") {
+            let name = format!("kino_{}", random_hex(12));
+            let mut admin =
+                <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                    .await
+                    .expect("the test PostgreSQL server answers");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("a test database is created");
+            backends.database_url = Some(format!("{server}/{name}"));
+        }
+        backends
+    }
+}
+
+pub fn random_hex(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
+        .collect()
+}
+
+async fn start(
+    dir: tempfile::TempDir,
+    backends: Backends,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
+        database_url: backends.database_url.clone(),
+        storage: backends.storage.clone(),
         ..Config::default()
     };
     // Live ingest on free ports too: tests run side by side.
@@ -67,6 +109,7 @@ async fn start(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Test
         base,
         client: reqwest::Client::new(),
         dir,
+        backends,
         stop: Some(tx),
         handle: Some(handle),
     }
@@ -77,7 +120,7 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
-        start(dir, |_| {}).await
+        start(dir, self.backends.clone(), |_| {}).await
     }
 
     pub async fn shutdown(&mut self) {
@@ -91,6 +134,14 @@ impl TestApp {
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// The catalog this app runs on.
+    pub fn database_url(&self) -> String {
+        self.backends
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir().join("kino.db").display()))
     }
 
     /// Files left in the staging area (must be none after any request).

@@ -26,12 +26,9 @@ async fn a_notification_nobody_takes_is_retried_then_kept_as_failed() {
         .await;
     assert_eq!(status, 200, "{body}");
 
-    let catalog = kino::catalog::Catalog::open(&format!(
-        "sqlite://{}",
-        app.data_dir().join("kino.db").display()
-    ))
-    .await
-    .unwrap();
+    let catalog = kino::catalog::Catalog::open(&app.database_url())
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     let job = loop {
         let jobs = catalog.list_jobs(CLOUD, 10).await.unwrap();

@@ -6,7 +6,7 @@ CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: setup build run test test-rust test-sdk lint fmt bench clean
+.PHONY: setup build run test test-rust test-scale test-sdk lint fmt bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,14 +17,21 @@ build: setup
 run: build
 	$(CARGO) run -- serve
 
-test: setup
+test:
+	@bash scripts/setup.sh test
 	$(CARGO) build --all-targets
 	$(MAKE) lint
 	$(MAKE) test-rust
+	$(MAKE) test-scale
 	$(MAKE) test-sdk
 
 test-rust:
 	$(CARGO) test --all-targets
+
+# The black-box API suite again, on PostgreSQL and an S3-protocol server (scripts/backends.sh
+# starts both and stops them after).
+test-scale:
+	bash scripts/backends.sh $(CARGO) test --test api
 
 test-sdk:
 	KINO_BIN=$(abspath $(TARGET_DIR))/debug/kino bash tests/sdk/run.sh

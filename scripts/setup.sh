@@ -2,7 +2,12 @@
 # Installs the system packages Kino needs to build and test (and the browser tests' npm
 # package), only when something is missing. Idempotent: a second run checks and returns in
 # well under a second.
+#
+#   scripts/setup.sh        what `make run` needs
+#   scripts/setup.sh test   and what `make test` needs: PostgreSQL (Debian's) and s3s-fs (an
+#                           S3-protocol server from crates.io) for the scale-out tests
 set -euo pipefail
+FOR_TESTS="${1:-}"
 
 PACKAGES=(
   pkg-config clang libclang-dev
@@ -13,6 +18,9 @@ PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   chromium
 )
+if [ "$FOR_TESTS" = "test" ]; then
+  PACKAGES+=(postgresql)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -44,4 +52,13 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   echo "setup: installing tests/browser/package-lock.json"
   (cd "$BROWSER" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$WANT" > "$STAMP"
+fi
+
+# The S3-protocol server the scale-out tests run (0.14.1: the newest that builds on rustc 1.95).
+if [ "$FOR_TESTS" = "test" ]; then
+  TOOLS="$HOME/.local/kino-tools"
+  if [ ! -x "$TOOLS/bin/s3s-fs" ]; then
+    echo "setup: building s3s-fs 0.14.1 into $TOOLS (about 3 minutes, once)"
+    cargo install s3s-fs@0.14.1 --features binary --locked --root "$TOOLS" --quiet
+  fi
 fi

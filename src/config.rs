@@ -18,8 +18,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Catalog location; default `sqlite://{data_dir}/kino.db`.
     pub database_url: Option<String>,
-    /// Blob store location; default `file://{data_dir}/blobs`.
+    /// Blob store location: `file://DIR` (default `file://{data_dir}/blobs`) or
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&path_style=true`.
     pub storage: Option<String>,
+    /// Bytes of remote blobs kept on local disk (`{data_dir}/cache`) for libav to seek in.
+    pub cache_max_bytes: u64,
     /// Base URL put into `url`/`secure_url` of responses; default `http://{bound address}`.
     pub public_url: Option<String>,
     /// Size and time limits.
@@ -121,6 +124,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             storage: None,
+            cache_max_bytes: 20 * 1024 * 1024 * 1024,
             public_url: None,
             limits: Limits::default(),
             jobs: Jobs::default(),
@@ -153,6 +157,7 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "storage",
+    "cache_max_bytes",
     "public_url",
     "limits.max_image_bytes",
     "limits.max_video_bytes",
@@ -218,12 +223,16 @@ impl Config {
                 "database_url: {db:?} is not supported (use sqlite://PATH or postgres://USER@HOST/DB)"
             ));
         }
-        if let Some(storage) = &self.storage
-            && !storage.starts_with("file://")
-        {
-            problems.push(format!(
-                "storage: {storage:?} is not supported yet (use file://DIR; S3 comes later)"
-            ));
+        if let Some(storage) = &self.storage {
+            if let Some(_s3) = storage.strip_prefix("s3://") {
+                if let Err(e) = crate::store::S3Location::parse(storage) {
+                    problems.push(format!("storage: {e}"));
+                }
+            } else if !storage.starts_with("file://") {
+                problems.push(format!(
+                    "storage: {storage:?} is not supported (use file://DIR or s3://BUCKET?endpoint=URL&region=R&path_style=true)"
+                ));
+            }
         }
         if let Some(public) = &self.public_url {
             match url::Url::parse(public) {

@@ -17,7 +17,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::service::Kino;
 use crate::service::chunks::ChunkArea;
-use crate::store::{LocalStore, Staging};
+use crate::store::{BlobStore, LocalCache, LocalStore, S3Location, S3Store, Staging};
 
 /// A built, bound, not yet serving Kino.
 #[derive(Debug)]
@@ -112,7 +112,7 @@ impl App {
         let staging = Staging::open(tmp.clone()).map_err(|e| format!("staging area: {e}"))?;
         let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
             .map_err(|e| format!("chunk area: {e}"))?;
-        let store = LocalStore::open(config.blob_dir()).map_err(|e| format!("blob store: {e}"))?;
+        let store = open_store(&config).await?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.limits.remote_timeout_secs))
             .connect_timeout(Duration::from_secs(10))
@@ -134,7 +134,7 @@ impl App {
             derived: crate::derived::Cache::new(workers, queue),
             account: Arc::new(account),
             catalog,
-            store: Arc::new(store),
+            store,
             staging,
             chunks,
             http,
@@ -198,6 +198,26 @@ impl App {
         let _ = jobs.await;
         self.kino.catalog.close().await;
         served
+    }
+}
+
+/// The blob store the config names: a local directory (the default) or an S3 bucket.
+async fn open_store(config: &Config) -> Result<Arc<dyn BlobStore>, String> {
+    match config.storage.as_deref() {
+        Some(url) if url.starts_with("s3://") => {
+            let location = S3Location::parse(url).map_err(|e| format!("storage: {e}"))?;
+            let cache = LocalCache::open(config.data_dir.join("cache"), config.cache_max_bytes)
+                .map_err(|e| format!("blob cache: {e}"))?;
+            let store = S3Store::open(location, cache)
+                .await
+                .map_err(|e| format!("blob store {url}: {e}"))?;
+            Ok(Arc::new(store))
+        }
+        _ => {
+            let store =
+                LocalStore::open(config.blob_dir()).map_err(|e| format!("blob store: {e}"))?;
+            Ok(Arc::new(store))
+        }
     }
 }
 

@@ -95,16 +95,19 @@ impl Kino {
             kind: ErrorKind::Internal,
             message: "the eager output was not stored".into(),
         })?;
-        let size = self
-            .store
-            .local_path(&derived.blob_key)
-            .map(|p| tokio::task::spawn_blocking(move || crate::engine::probe(&p, None, u64::MAX)));
-        let (width, height) = match size {
-            Some(task) => match task.await {
-                Ok(Ok(info)) => (info.width, info.height),
-                _ => (None, None),
-            },
-            None => (None, None),
+        let (width, height) = match self.store.local_copy(&derived.blob_key).await {
+            Ok(p) => {
+                let probed =
+                    tokio::task::spawn_blocking(move || crate::engine::probe(&p, None, u64::MAX));
+                match probed.await {
+                    Ok(Ok(info)) => (info.width, info.height),
+                    _ => (None, None),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "an eager output could not be read back");
+                (None, None)
+            }
         };
         Ok(EagerMade {
             transformation: eager.transformation.to_string(),

@@ -74,9 +74,7 @@ impl Kino {
                     .ok_or_else(|| internal("the segment was not stored".into()))?
             }
         };
-        self.store
-            .local_path(&row.blob_key)
-            .ok_or_else(|| internal("the store has no local copy of the segment".into()))
+        Ok(self.store.local_copy(&row.blob_key).await?)
     }
 }
 

@@ -216,15 +216,15 @@ impl Kino {
             let source = if rt == ResourceType::Raw {
                 // A file the engine reads whole (subtitles), not media.
                 Source {
-                    path: self.local_path_of(&found)?,
+                    path: self.local_path_of(&found).await?,
                     media: Media::file(),
                 }
             } else {
-                self.source_of(&found)?
+                self.source_of(&found).await?
             };
             layers.insert(key, source);
         }
-        let base = self.source_of(asset)?;
+        let base = self.source_of(asset).await?;
         let analysis = {
             let (base, steps) = (base.clone(), steps.clone());
             tokio::task::spawn_blocking(move || analysis::analyse(&base, &steps))
@@ -247,32 +247,20 @@ impl Kino {
         Ok(plan::build(&steps, format, &ctx)?)
     }
 
-    fn local_path_of(&self, asset: &Asset) -> Result<String, ServiceError> {
-        self.store
-            .local_path(&asset.blob_key)
-            .map(|p| p.to_string_lossy().into_owned())
-            .ok_or_else(|| ServiceError::Failed {
-                kind: ErrorKind::Internal,
-                message: "the store has no local copy to transform".into(),
-            })
+    async fn local_path_of(&self, asset: &Asset) -> Result<String, ServiceError> {
+        let path = self.store.local_copy(&asset.blob_key).await?;
+        Ok(path.to_string_lossy().into_owned())
     }
 
-    fn source_of(&self, asset: &Asset) -> Result<Source, ServiceError> {
+    async fn source_of(&self, asset: &Asset) -> Result<Source, ServiceError> {
         let media = asset.media.as_ref().map(media_of).ok_or_else(|| {
             ServiceError::BadInput(format!(
                 "{} is not media that can be transformed",
                 asset.public_id
             ))
         })?;
-        let path = self
-            .store
-            .local_path(&asset.blob_key)
-            .ok_or_else(|| ServiceError::Failed {
-                kind: ErrorKind::Internal,
-                message: "the store has no local copy to transform".into(),
-            })?;
         Ok(Source {
-            path: path.to_string_lossy().into_owned(),
+            path: self.local_path_of(asset).await?,
             media,
         })
     }

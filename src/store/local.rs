@@ -3,13 +3,10 @@
 //! Commit = fsync (done by the staging file) + rename into place + fsync of the directory, so
 //! after a crash a key holds either the whole blob or nothing.
 
-use std::io::SeekFrom;
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-
-use super::{BlobReader, BlobStore, StagedFile, StoreError};
+use super::{BlobReader, BlobStore, StagedFile, StoreError, safe_relative};
 
 /// Blobs as files under one root directory.
 #[derive(Debug, Clone)]
@@ -24,15 +21,7 @@ impl LocalStore {
     }
 
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let relative = Path::new(key);
-        let safe = !key.is_empty()
-            && relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-        if !safe {
-            return Err(StoreError::BadKey(key.into()));
-        }
-        Ok(self.root.join(relative))
+        Ok(self.root.join(safe_relative(key)?))
     }
 }
 
@@ -60,27 +49,7 @@ impl BlobStore for LocalStore {
     }
 
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobReader, StoreError> {
-        let path = self.path_of(key)?;
-        let read_err = |source| StoreError::Read {
-            key: key.into(),
-            source,
-        };
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound(key.into()));
-            }
-            Err(e) => return Err(read_err(e)),
-        };
-        match range {
-            None => Ok(Box::pin(file)),
-            Some(r) => {
-                file.seek(SeekFrom::Start(r.start))
-                    .await
-                    .map_err(read_err)?;
-                Ok(Box::pin(file.take(r.end.saturating_sub(r.start))))
-            }
-        }
+        super::read_file(key, &self.path_of(key)?, range).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -95,8 +64,12 @@ impl BlobStore for LocalStore {
         }
     }
 
-    fn local_path(&self, key: &str) -> Option<PathBuf> {
-        self.path_of(key).ok()
+    async fn local_copy(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::try_exists(&path).await {
+            Ok(true) => Ok(path),
+            _ => Err(StoreError::NotFound(key.into())),
+        }
     }
 }
 
@@ -104,6 +77,7 @@ impl BlobStore for LocalStore {
 mod tests {
     use super::*;
     use crate::store::Staging;
+    use tokio::io::AsyncReadExt;
 
     #[tokio::test]
     async fn put_read_range_delete() {

@@ -4,14 +4,18 @@
 //! temp file, hashed and size-capped while it streams in), and only a complete, fsynced file
 //! is moved under its key. The catalog row that points at a blob is written after that.
 
+mod cache;
 mod local;
+mod s3;
 pub mod staging;
 
+pub use cache::LocalCache;
 pub use local::LocalStore;
+pub use s3::{S3Location, S3Store};
 pub use staging::{StagedFile, Staging};
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 
 use tokio::io::AsyncRead;
@@ -30,8 +34,52 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobReader, StoreError>;
     /// Removes `key`; a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
-    /// A local path to the blob when the store has one (libav seeks in it directly).
-    fn local_path(&self, key: &str) -> Option<PathBuf>;
+    /// A local file holding the blob, for libav to seek in: the blob itself on local disk,
+    /// a cached copy of a remote one.
+    async fn local_copy(&self, key: &str) -> Result<PathBuf, StoreError>;
+}
+
+/// Reads the file holding `key`, or only `range` of it.
+async fn read_file(
+    key: &str,
+    path: &Path,
+    range: Option<Range<u64>>,
+) -> Result<BlobReader, StoreError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let read_err = |source| StoreError::Read {
+        key: key.into(),
+        source,
+    };
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound(key.into()));
+        }
+        Err(e) => return Err(read_err(e)),
+    };
+    match range {
+        None => Ok(Box::pin(file)),
+        Some(r) => {
+            file.seek(std::io::SeekFrom::Start(r.start))
+                .await
+                .map_err(read_err)?;
+            Ok(Box::pin(file.take(r.end.saturating_sub(r.start))))
+        }
+    }
+}
+
+/// `key` as a relative path that stays under the directory it is joined to.
+fn safe_relative(key: &str) -> Result<&Path, StoreError> {
+    let relative = Path::new(key);
+    let safe = !key.is_empty()
+        && relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+    if safe {
+        Ok(relative)
+    } else {
+        Err(StoreError::BadKey(key.into()))
+    }
 }
 
 /// A failure of the blob store, named by the step that failed.
@@ -65,6 +113,16 @@ pub enum StoreError {
     },
     #[error("blob key {0:?} is not a safe relative path")]
     BadKey(String),
+    /// The remote store did not answer (down, unreachable, timing out): worth a retry.
+    #[error("the blob store is unavailable ({step}): {message}")]
+    Unavailable { step: &'static str, message: String },
+    /// The remote store answered with an error.
+    #[error("the blob store refused {step} of {key}: {message}")]
+    Remote {
+        step: &'static str,
+        key: String,
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -72,6 +130,7 @@ impl StoreError {
         match self {
             StoreError::NotFound(_) => ErrorKind::NotFound,
             StoreError::TooLarge { .. } => ErrorKind::TooLarge,
+            StoreError::Unavailable { .. } => ErrorKind::Busy,
             _ => ErrorKind::Internal,
         }
     }

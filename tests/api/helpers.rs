@@ -68,6 +68,13 @@ impl Backends {
                 .expect("a test database is created");
             backends.database_url = Some(format!("{server}/{name}"));
         }
+        if let Ok(endpoint) = std::env::var("KINO_TEST_S3") {
+            // Kino creates the bucket when it opens the store.
+            backends.storage = Some(format!(
+                "s3://kino-{}?endpoint={endpoint}&region=us-east-1&path_style=true",
+                random_hex(12)
+            ));
+        }
         backends
     }
 }
@@ -134,6 +141,26 @@ impl TestApp {
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Keys of the blobs stored under `prefix` (`""` for all), in whichever store the app uses.
+    pub async fn stored_blobs(&self, prefix: &str) -> Vec<String> {
+        match self.backends.storage.as_deref() {
+            Some(url) if url.starts_with("s3://") => list_bucket(url, prefix).await,
+            _ => {
+                let root = self.data_dir().join("blobs");
+                let mut files = Vec::new();
+                walk_files(&root, &mut files);
+                let mut keys: Vec<String> = files
+                    .iter()
+                    .filter_map(|f| f.strip_prefix(&root).ok())
+                    .map(|k| k.to_string_lossy().into_owned())
+                    .filter(|k| k.starts_with(prefix))
+                    .collect();
+                keys.sort();
+                keys
+            }
+        }
     }
 
     /// The catalog this app runs on.
@@ -409,4 +436,49 @@ pub fn plan_of(path: &Path, transformation: &str, ext: &str) -> kino::plan::Plan
     };
     let t = kino::url::Transformation::parse_str(transformation).expect("transformation");
     kino::plan::build(&kino::url::steps(&t).expect("steps"), ext, &ctx).expect("plan")
+}
+
+fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            walk_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Every key under `prefix` in the bucket of an `s3://` storage URL.
+async fn list_bucket(storage: &str, prefix: &str) -> Vec<String> {
+    let location = kino::store::S3Location::parse(storage).expect("an s3 URL");
+    let env = |n: &str| std::env::var(n).unwrap_or_default();
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(location.region.clone()))
+        .endpoint_url(location.endpoint.clone().unwrap_or_default())
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            env("AWS_ACCESS_KEY_ID"),
+            env("AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let listed = aws_sdk_s3::Client::from_conf(config)
+        .list_objects_v2()
+        .bucket(&location.bucket)
+        .prefix(format!("{}{prefix}", location.prefix))
+        .send()
+        .await
+        .expect("the bucket lists");
+    let mut keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .map(str::to_string)
+        .collect();
+    keys.sort();
+    keys
 }

@@ -359,8 +359,7 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
     assert_eq!(derived[0]["transformation"], "c_scale,w_200");
     assert_eq!(derived[0]["format"], "mp4");
     assert_eq!(derived[0]["id"].as_str().unwrap().len(), 32);
-    let blobs = app.data_dir().join("blobs").join("derived");
-    assert_eq!(count_files(&blobs), 1);
+    assert_eq!(app.stored_blobs("derived/").await.len(), 1);
 
     // Overwriting drops the old version's outputs; destroying drops the rest.
     let (status, _) = app
@@ -371,9 +370,10 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(count_files(&blobs), 0, "stale outputs removed on overwrite");
+    // Stale outputs are removed on overwrite.
+    assert!(app.stored_blobs("derived/").await.is_empty());
     fetch(&app, &url, dir.path(), "4.mp4").await;
-    assert_eq!(count_files(&blobs), 1);
+    assert_eq!(app.stored_blobs("derived/").await.len(), 1);
     let (status, _) = app
         .post_form(
             &format!("/v1_1/{CLOUD}/video/destroy"),
@@ -381,7 +381,8 @@ async fn derived_files_are_cached_listed_and_removed_with_the_asset() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(count_files(&blobs), 0, "outputs removed with the asset");
+    // The outputs are removed with the asset.
+    assert!(app.stored_blobs("derived/").await.is_empty());
     assert!(app.staging_leftovers().is_empty());
 }
 
@@ -441,22 +442,6 @@ fn signed_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::multipart::Fo
     form
 }
 
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                count_files(&e.path())
-            } else {
-                1
-            }
-        })
-        .sum()
-}
-
 #[tokio::test]
 async fn six_concurrent_identical_requests_share_one_transform() {
     let app = spawn_app().await;
@@ -493,10 +478,7 @@ async fn six_concurrent_identical_requests_share_one_transform() {
         Some(1),
         "one transform, one derived file"
     );
-    assert_eq!(
-        count_files(&app.data_dir().join("blobs").join("derived")),
-        1
-    );
+    assert_eq!(app.stored_blobs("derived/").await.len(), 1);
     assert_eq!(engine_runs(&app).await - runs_before, 1, "one engine run");
 }
 
@@ -758,10 +740,7 @@ async fn a_client_that_leaves_cancels_its_transform_and_leaves_nothing() {
         }
     }
     assert!(clean, "staging emptied: {:?}", app.staging_leftovers());
-    assert_eq!(
-        count_files(&app.data_dir().join("blobs").join("derived")),
-        0
-    );
+    assert_eq!(app.stored_blobs("derived/").await.len(), 0);
     let (_, body) = app
         .admin(Method::GET, "/resources/video/upload/long", None)
         .await;

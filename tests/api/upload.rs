@@ -181,7 +181,7 @@ async fn overwrite_bumps_the_version_and_keeps_the_asset_id() {
         .unwrap();
     assert_eq!(body, "two!");
     // The replaced blob is gone from the store.
-    let blobs: Vec<_> = walk(&app.data_dir().join("blobs"));
+    let blobs = app.stored_blobs("").await;
     assert_eq!(blobs.len(), 1, "{blobs:?}");
     let (_, kept) = app
         .upload_bytes(
@@ -193,19 +193,6 @@ async fn overwrite_bumps_the_version_and_keeps_the_asset_id() {
         .await;
     assert_eq!(kept["existing"], true);
     assert_eq!(kept["version"], second["version"]);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]

@@ -130,7 +130,9 @@ impl App {
             n => usize::try_from(n).unwrap_or(1),
         };
         let queue = usize::try_from(config.limits.transform_queue).unwrap_or(16);
+        let node = format!("{:016x}", rand::random::<u64>());
         let kino = Kino {
+            node,
             derived: crate::derived::Cache::new(workers, queue),
             account: Arc::new(account),
             catalog,

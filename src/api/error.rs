@@ -79,8 +79,13 @@ impl ApiError {
         }
     }
 
-    /// Builds from any layer error: its kind, and its message unless that is internal.
-    fn from_layer(kind: ErrorKind, error: &(dyn std::error::Error + 'static)) -> ApiError {
+    /// Builds from any layer error: its kind, and its message unless that is internal (then
+    /// `busy` says what is unavailable, or a generic text says something failed).
+    fn from_layer(
+        kind: ErrorKind,
+        error: &(dyn std::error::Error + 'static),
+        busy: &str,
+    ) -> ApiError {
         match kind {
             ErrorKind::Internal | ErrorKind::Busy => {
                 let mut chain = error.to_string();
@@ -92,7 +97,7 @@ impl ApiError {
                 }
                 tracing::error!(error = %chain, "request failed");
                 let message = if kind == ErrorKind::Busy {
-                    "Service temporarily unavailable, try again"
+                    busy
                 } else {
                     "Internal server error"
                 };
@@ -103,21 +108,30 @@ impl ApiError {
     }
 }
 
+const CATALOG_UNAVAILABLE: &str = "The catalog database is unavailable; try again shortly";
+const STORE_UNAVAILABLE: &str = "The blob store is unavailable; try again shortly";
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> ApiError {
-        ApiError::from_layer(e.kind(), &e)
+        let busy = match &e {
+            ServiceError::Catalog(_) => CATALOG_UNAVAILABLE,
+            ServiceError::Store(_) => STORE_UNAVAILABLE,
+            ServiceError::Busy(message) => message,
+            _ => "Service temporarily unavailable; try again shortly",
+        };
+        ApiError::from_layer(e.kind(), &e, busy)
     }
 }
 
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> ApiError {
-        ApiError::from_layer(e.kind(), &e)
+        ApiError::from_layer(e.kind(), &e, CATALOG_UNAVAILABLE)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::from_layer(e.kind(), &e)
+        ApiError::from_layer(e.kind(), &e, STORE_UNAVAILABLE)
     }
 }
 

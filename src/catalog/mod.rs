@@ -9,6 +9,7 @@
 //! load) and reads use a wider pool; PostgreSQL has one pool for both.
 
 mod assets;
+mod claims;
 mod derived;
 mod error;
 mod folders;

@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod auth;
 pub mod chunks;
+mod claims;
 pub mod eager;
 mod error;
 mod hlsv3;
@@ -53,6 +54,8 @@ pub struct Kino {
     pub runs: segments::Runs,
     /// Live sessions ingested by this node.
     pub live: crate::live::Live,
+    /// This process's name in claims on shared work (random, new at each start).
+    pub node: String,
 }
 
 impl Kino {

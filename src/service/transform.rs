@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
+use super::claims::Claimed;
 use super::{Kino, ServiceError, analysis};
 use crate::catalog::{Asset, Derived};
 use crate::derived::{self, Flight, Follower, State};
@@ -152,6 +153,11 @@ impl Kino {
         if let Some(flight) = self.derived.running(id) {
             return follow(&flight, format).await;
         }
+        // Another node may be making it: then wait for its row rather than make it twice.
+        let claim = match self.claim_or_wait(id).await? {
+            Claimed::Mine(claim) => claim,
+            Claimed::Made(found) => return Ok(Transformed::Stored(found)),
+        };
         // The queue place comes first: planning may analyse the picture (faces, g_auto), and
         // a flood of such requests must be refused before that work, not after it.
         let queued = self.derived.enqueue().ok_or_else(|| {
@@ -188,7 +194,11 @@ impl Kino {
         self.derived.count_run();
         tokio::spawn(async move {
             let _queued = queued;
-            let state = kino.make(&flight, writer, plan, row).await;
+            let state = tokio::select! {
+                state = kino.make(&flight, writer, plan, row) => state,
+                never = claim.keep_alive() => match never {},
+            };
+            drop(claim);
             flight.finish(state);
             kino.derived.forget(&id);
         });

@@ -44,6 +44,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     start(dir, backends, adjust).await
 }
 
+/// Starts another node on `backends` (shared with a running app), with its own data dir.
+pub async fn spawn_node(backends: &Backends) -> TestApp {
+    LazyLock::force(&TRACING);
+    let dir = tempfile::tempdir().expect("temp dir");
+    start(dir, backends.clone(), |_| {}).await
+}
+
 /// Where an app keeps its catalog and blobs: SQLite and a directory in its data dir, unless
 /// `scripts/backends.sh` runs the tests, when each app gets its own PostgreSQL database (and
 /// its own S3 bucket).
@@ -54,6 +61,12 @@ pub struct Backends {
 }
 
 impl Backends {
+    /// True when `scripts/backends.sh` runs the tests (PostgreSQL and S3 are up).
+    pub fn shared() -> bool {
+        std::env::var_os("KINO_TEST_POSTGRES").is_some()
+            && std::env::var_os("KINO_TEST_S3").is_some()
+    }
+
     pub async fn fresh() -> Backends {
         let mut backends = Backends::default();
         if let Ok(server) = std::env::var("KINO_TEST_POSTGRES") {
@@ -481,4 +494,13 @@ async fn list_bucket(storage: &str, prefix: &str) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// `kino_engine_runs_total` from `/metrics`.
+pub async fn engine_runs(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("kino_engine_runs_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no engine run counter in {text}"))
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod images;
 mod jobs;
 mod live;
+mod scale;
 mod streaming;
 mod streaming_profiles;
 mod transform;

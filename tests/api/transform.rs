@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, error_message, ffmpeg, ffprobe, media, spawn_app};
+use crate::helpers::{TestApp, engine_runs, error_message, ffmpeg, ffprobe, media, spawn_app};
 
 use crate::helpers::CLOUD;
 
@@ -480,15 +480,6 @@ async fn six_concurrent_identical_requests_share_one_transform() {
     );
     assert_eq!(app.stored_blobs("derived/").await.len(), 1);
     assert_eq!(engine_runs(&app).await - runs_before, 1, "one engine run");
-}
-
-/// `kino_engine_runs_total` from `/metrics`.
-async fn engine_runs(app: &TestApp) -> u64 {
-    let text = app.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("kino_engine_runs_total "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no engine run counter in {text}"))
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ mod flight;
 
 pub use flight::{Flight, FlightWriter, Follower, Progress, State};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +21,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Debug, Clone)]
 pub struct Cache {
     flights: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
+    /// Derived ids this node holds a catalog claim on (`service::claims`).
+    claimed: Arc<Mutex<HashSet<String>>>,
     workers: Arc<Semaphore>,
     queue: Arc<Semaphore>,
     /// Engine runs started since the process began (`/metrics`).
@@ -34,6 +36,7 @@ impl Cache {
     pub fn new(workers: usize, queue: usize) -> Cache {
         Cache {
             flights: Arc::default(),
+            claimed: Arc::default(),
             workers: Arc::new(Semaphore::new(workers.max(1))),
             queue: Arc::new(Semaphore::new(workers.max(1) + queue)),
             runs: Arc::default(),
@@ -72,6 +75,19 @@ impl Cache {
         }
         map.insert(id.to_string(), flight);
         Ok(())
+    }
+
+    /// Notes that this node claims `id`; false when a request of this node already does.
+    pub fn hold_claim(&self, id: &str) -> bool {
+        self.claimed
+            .lock()
+            .is_ok_and(|mut held| held.insert(id.to_string()))
+    }
+
+    pub fn drop_claim(&self, id: &str) {
+        if let Ok(mut held) = self.claimed.lock() {
+            held.remove(id);
+        }
     }
 
     pub fn forget(&self, id: &str) {

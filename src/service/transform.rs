@@ -156,6 +156,7 @@ impl Kino {
         // Another node may be making it: then wait for its row rather than make it twice.
         let claim = match self.claim_or_wait(id).await? {
             Claimed::Mine(claim) => claim,
+            Claimed::Running(flight) => return follow(&flight, format).await,
             Claimed::Made(found) => return Ok(Transformed::Stored(found)),
         };
         // The queue place comes first: planning may analyse the picture (faces, g_auto), and

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
@@ -316,40 +317,26 @@ impl BlobStore for S3Store {
     }
 }
 
-/// An SDK failure as a store error: no answer is `Unavailable` (503, retry), an answer is
-/// `Remote`.
-fn failure<E, R>(step: &'static str, key: &str, e: &SdkError<E, R>) -> StoreError
+/// An SDK failure as a store error: no answer, or a 5xx one (SlowDown, InternalError,
+/// ServiceUnavailable), is `Unavailable` (503, retry); other answers are `Remote`.
+fn failure<E>(step: &'static str, key: &str, e: &SdkError<E, HttpResponse>) -> StoreError
 where
     E: std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let message = DisplayErrorContext(e).to_string();
-    match e {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            StoreError::Unavailable { step, message }
-        }
-        SdkError::ServiceError(s) if is_server_trouble(s.raw()) => {
-            StoreError::Unavailable { step, message }
-        }
-        _ => StoreError::Remote {
+    let no_answer = matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
+    let server_trouble = e
+        .raw_response()
+        .is_some_and(|r| r.status().is_server_error());
+    if no_answer || server_trouble {
+        StoreError::Unavailable { step, message }
+    } else {
+        StoreError::Remote {
             step,
             key: key.into(),
             message,
-        },
+        }
     }
-}
-
-fn is_server_trouble<R: std::fmt::Debug>(raw: &R) -> bool {
-    // 5xx answers (SlowDown, InternalError, ServiceUnavailable) are worth a retry.
-    let text = format!("{raw:?}");
-    [
-        "StatusCode(500",
-        "StatusCode(502",
-        "StatusCode(503",
-        "StatusCode(504",
-    ]
-    .iter()
-    .any(|s| text.contains(s))
 }
 
 #[cfg(test)]

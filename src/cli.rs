@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// Where encoders publish over SRT (default 127.0.0.1:9710; empty: no SRT).
     #[arg(long)]
     pub srt_listen: Option<String>,
+    /// Networks remote media may come from although they are private or loopback
+    /// (comma-separated CIDRs, e.g. 10.1.0.0/16).
+    #[arg(long)]
+    pub allow_fetch_from: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +139,9 @@ fn effective_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(v) = &args.srt_listen {
         config.live.srt_listen = v.clone();
+    }
+    if let Some(v) = &args.allow_fetch_from {
+        config.fetch.allow_networks = v.clone();
     }
     let problems = config.validate();
     if !problems.is_empty() {

@@ -31,6 +31,29 @@ pub struct Config {
     pub jobs: Jobs,
     /// Live ingest (RTMP, SRT) and low-latency HLS.
     pub live: Live,
+    /// Fetching media from URLs users give.
+    pub fetch: Fetch,
+}
+
+/// Which addresses remote media may come from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fetch {
+    /// Networks (CIDRs, comma-separated) that may be fetched from although they are loopback,
+    /// private, link-local or otherwise special; empty by default.
+    pub allow_networks: String,
+}
+
+impl Fetch {
+    /// The allowed networks, parsed.
+    pub fn networks(&self) -> Result<Vec<crate::netguard::Network>, String> {
+        self.allow_networks
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(crate::netguard::Network::parse)
+            .collect()
+    }
 }
 
 /// Live ingest listeners and the shape of live playlists.
@@ -129,6 +152,7 @@ impl Default for Config {
             limits: Limits::default(),
             jobs: Jobs::default(),
             live: Live::default(),
+            fetch: Fetch::default(),
         }
     }
 }
@@ -179,6 +203,7 @@ const ENV_KEYS: &[&str] = &[
     "live.part_secs",
     "live.segment_secs",
     "live.window_segments",
+    "fetch.allow_networks",
 ];
 
 impl Config {
@@ -233,6 +258,9 @@ impl Config {
                     "storage: {storage:?} is not supported (use file://DIR or s3://BUCKET?endpoint=URL&region=R&path_style=true)"
                 ));
             }
+        }
+        if let Err(e) = self.fetch.networks() {
+            problems.push(format!("fetch.allow_networks: {e}"));
         }
         if let Some(public) = &self.public_url {
             match url::Url::parse(public) {

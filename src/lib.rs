@@ -34,6 +34,7 @@ pub mod error;
 pub mod focus;
 pub mod header;
 pub mod live;
+pub mod netguard;
 pub mod params;
 pub mod plan;
 pub mod service;

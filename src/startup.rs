@@ -113,6 +113,13 @@ impl App {
         let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
             .map_err(|e| format!("chunk area: {e}"))?;
         let store = open_store(&config).await?;
+        let networks = config.fetch.networks()?;
+        let guard = Arc::new(crate::netguard::Guard::new(networks));
+        let fetcher = crate::service::remote::guarded_client(
+            guard.clone(),
+            Duration::from_secs(config.limits.remote_timeout_secs),
+        )
+        .map_err(|e| format!("http client: {e}"))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.limits.remote_timeout_secs))
             .connect_timeout(Duration::from_secs(10))
@@ -140,6 +147,8 @@ impl App {
             staging,
             chunks,
             http,
+            fetcher,
+            guard,
             limits: config.limits.clone(),
             secure_url: public_url.clone(),
             public_url,

@@ -42,7 +42,11 @@ pub struct Kino {
     pub chunks: chunks::ChunkArea,
     /// Derived files being made, and the engine's worker and queue limits.
     pub derived: crate::derived::Cache,
+    /// For webhooks (operators' own endpoints, private addresses allowed).
     pub http: reqwest::Client,
+    /// For media at users' URLs: only addresses `guard` allows.
+    pub fetcher: reqwest::Client,
+    pub guard: Arc<crate::netguard::Guard>,
     pub limits: Limits,
     /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).
     pub public_url: String,

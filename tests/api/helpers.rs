@@ -110,6 +110,8 @@ async fn start(
         storage: backends.storage.clone(),
         ..Config::default()
     };
+    // The tests' own file servers listen on 127.0.0.1; other special addresses stay refused.
+    config.fetch.allow_networks = "127.0.0.1".into();
     // Live ingest on free ports too: tests run side by side.
     config.live.rtmp_listen = "127.0.0.1:0".into();
     config.live.srt_listen = "127.0.0.1:0".into();

@@ -5,6 +5,7 @@
 mod admin;
 mod bad_input;
 mod delivery;
+mod fetch_guard;
 mod golden;
 mod helpers;
 mod images;

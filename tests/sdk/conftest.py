@@ -84,6 +84,8 @@ class Server:
             self.proc = subprocess.Popen(
                 [str(self.binary), "serve", "--listen", "127.0.0.1:0",
                  "--rtmp-listen", "127.0.0.1:0", "--srt-listen", "127.0.0.1:0",
+                 # the suite's file servers listen there; other private addresses stay refused
+                 "--allow-fetch-from", "127.0.0.1",
                  "--data-dir", str(self.data_dir)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
             )

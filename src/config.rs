@@ -33,6 +33,18 @@ pub struct Config {
     pub live: Live,
     /// Fetching media from URLs users give.
     pub fetch: Fetch,
+    /// Who may make what through delivery URLs.
+    pub security: Security,
+}
+
+/// Delivery rules of the account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Security {
+    /// Only named transformations, transformations marked `allowed_for_strict`, derived files
+    /// that already exist (eager ones) and signed URLs may be delivered; other transformations
+    /// are refused (401) instead of made on the fly.
+    pub strict_transformations: bool,
 }
 
 /// Which addresses remote media may come from.
@@ -153,6 +165,7 @@ impl Default for Config {
             jobs: Jobs::default(),
             live: Live::default(),
             fetch: Fetch::default(),
+            security: Security::default(),
         }
     }
 }
@@ -204,6 +217,7 @@ const ENV_KEYS: &[&str] = &[
     "live.segment_secs",
     "live.window_segments",
     "fetch.allow_networks",
+    "security.strict_transformations",
 ];
 
 impl Config {

@@ -113,19 +113,7 @@ impl App {
         let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
             .map_err(|e| format!("chunk area: {e}"))?;
         let store = open_store(&config).await?;
-        let networks = config.fetch.networks()?;
-        let guard = Arc::new(crate::netguard::Guard::new(networks));
-        let fetcher = crate::service::remote::guarded_client(
-            guard.clone(),
-            Duration::from_secs(config.limits.remote_timeout_secs),
-        )
-        .map_err(|e| format!("http client: {e}"))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(config.limits.remote_timeout_secs))
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|e| format!("http client: {e}"))?;
+        let (http, fetcher, guard) = http_clients(&config)?;
         let public_url = config
             .public_url
             .clone()
@@ -150,6 +138,7 @@ impl App {
             fetcher,
             guard,
             limits: config.limits.clone(),
+            security: config.security.clone(),
             secure_url: public_url.clone(),
             public_url,
             jobs: crate::service::jobs::JobQueue::new(config.jobs.clone()),
@@ -210,6 +199,27 @@ impl App {
         self.kino.catalog.close().await;
         served
     }
+}
+
+/// The client for webhooks, the guarded one for media at users' URLs, and its guard.
+type HttpClients = (
+    reqwest::Client,
+    reqwest::Client,
+    Arc<crate::netguard::Guard>,
+);
+
+fn http_clients(config: &Config) -> Result<HttpClients, String> {
+    let timeout = Duration::from_secs(config.limits.remote_timeout_secs);
+    let guard = Arc::new(crate::netguard::Guard::new(config.fetch.networks()?));
+    let fetcher = crate::service::remote::guarded_client(guard.clone(), timeout)
+        .map_err(|e| format!("http client: {e}"))?;
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .map_err(|e| format!("http client: {e}"))?;
+    Ok((http, fetcher, guard))
 }
 
 /// The blob store the config names: a local directory (the default) or an S3 bucket.

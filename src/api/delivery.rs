@@ -109,7 +109,10 @@ async fn serve_stream(
     query: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    match kino.stream(path, asset, stream_part(query)?).await? {
+    match kino
+        .deliver_stream(path, asset, stream_part(query)?)
+        .await?
+    {
         // Manifests are made from the catalog at each request: short-lived in caches.
         Streamed::Text { body, content_type } => Ok(made_now(content_type, 60, body)),
         Streamed::File(Transformed::Stored(derived)) => {
@@ -147,7 +150,10 @@ async fn serve_transformed(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let attachment = attachment_name(path, asset);
-    let mut response = match kino.transformed(path, asset, client(headers)).await? {
+    let mut response = match kino
+        .deliver_transformed(path, asset, client(headers))
+        .await?
+    {
         Transformed::Stored(derived) => {
             let served = Served::derived(&derived, path);
             respond(kino, &served, headers).await?

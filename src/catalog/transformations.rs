@@ -28,6 +28,21 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<NamedTransformation, CatalogError
 }
 
 impl Catalog {
+    /// Whether a named transformation defined as `text` is marked `allowed_for_strict`.
+    pub async fn strict_allows(&self, cloud: &str, text: &str) -> Result<bool, CatalogError> {
+        let found = sqlx::query(
+            "SELECT name FROM named_transformations \
+             WHERE cloud = $1 AND transformation = $2 AND allowed_for_strict = $3 LIMIT 1",
+        )
+        .bind(cloud)
+        .bind(text)
+        .bind(true)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(CatalogError::query("strict transformations"))?;
+        Ok(found.is_some())
+    }
+
     /// Saves a new named transformation; `AlreadyExists` when the name is taken in `cloud`.
     pub async fn create_named_transformation(
         &self,

@@ -20,6 +20,7 @@ pub mod remote;
 pub mod resources;
 pub mod segments;
 pub mod streaming;
+mod strict;
 pub mod transform;
 pub mod upload;
 
@@ -48,6 +49,7 @@ pub struct Kino {
     pub fetcher: reqwest::Client,
     pub guard: Arc<crate::netguard::Guard>,
     pub limits: Limits,
+    pub security: crate::config::Security,
     /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).
     pub public_url: String,
     /// Base of `secure_url` in responses.

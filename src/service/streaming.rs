@@ -78,6 +78,19 @@ const HLS_TYPE: &str = "application/vnd.apple.mpegurl";
 
 impl Kino {
     /// Serves `sp_<profile>/…/<id>.m3u8|.mpd` and the playlists and segments they name.
+    /// A delivery URL's stream part: what [`Kino::stream`] serves, once strict transformations
+    /// (when on) allow it.
+    pub async fn deliver_stream(
+        &self,
+        path: &DeliveryPath,
+        asset: &Asset,
+        part: StreamPart,
+    ) -> Result<Streamed, ServiceError> {
+        let made = self.stream_made(path, asset).await?;
+        self.check_strict(path, made).await?;
+        self.stream(path, asset, part).await
+    }
+
     pub async fn stream(
         &self,
         path: &DeliveryPath,

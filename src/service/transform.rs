@@ -99,18 +99,14 @@ impl Kino {
         Ok(t.expand(&named)?)
     }
 
-    /// Serves `path` (which has a transformation or asks for another format) of `asset`.
-    pub async fn transformed(
+    /// What `path` makes of `asset`: the expanded transformation, the output format and the
+    /// derived id.
+    async fn target(
         &self,
         path: &DeliveryPath,
         asset: &Asset,
         client: Client,
-    ) -> Result<Transformed, ServiceError> {
-        if asset.resource_type == ResourceType::Raw {
-            return Err(ServiceError::BadInput(
-                "Raw files cannot be transformed".into(),
-            ));
-        }
+    ) -> Result<(Transformation, String, String), ServiceError> {
         let mut expanded = self.expand_named(&path.cloud, &path.transformation).await?;
         if expanded.has_auto_dpr() {
             let dpr = client.dpr.unwrap_or(1.0).clamp(1.0, 4.0);
@@ -123,6 +119,38 @@ impl Kino {
             &expanded.to_string(),
             &format,
         );
+        Ok((expanded, format, id))
+    }
+
+    /// A delivery URL's transformation: what [`Kino::transformed`] serves, once strict
+    /// transformations (when on) allow it.
+    pub async fn deliver_transformed(
+        &self,
+        path: &DeliveryPath,
+        asset: &Asset,
+        client: Client,
+    ) -> Result<Transformed, ServiceError> {
+        if self.security.strict_transformations {
+            let (_, _, id) = self.target(path, asset, client).await?;
+            let made = self.catalog.find_derived(&id).await?.is_some();
+            self.check_strict(path, made).await?;
+        }
+        self.transformed(path, asset, client).await
+    }
+
+    /// Serves `path` (which has a transformation or asks for another format) of `asset`.
+    pub async fn transformed(
+        &self,
+        path: &DeliveryPath,
+        asset: &Asset,
+        client: Client,
+    ) -> Result<Transformed, ServiceError> {
+        if asset.resource_type == ResourceType::Raw {
+            return Err(ServiceError::BadInput(
+                "Raw files cannot be transformed".into(),
+            ));
+        }
+        let (expanded, format, id) = self.target(path, asset, client).await?;
         let plan = Box::pin(self.plan_for(asset, &expanded, &format));
         self.derive(
             asset,

@@ -161,6 +161,16 @@ impl Transformation {
         self.components.is_empty()
     }
 
+    /// True when every parameter is a `t_` reference to a named transformation.
+    pub fn only_named(&self) -> bool {
+        !self.is_empty()
+            && self
+                .components
+                .iter()
+                .flat_map(|c| &c.params)
+                .all(|p| matches!(p.value, Value::Named(_)))
+    }
+
     /// Names used by `t_` parameters, in order of appearance.
     pub fn named_references(&self) -> Vec<String> {
         let mut names = Vec::new();

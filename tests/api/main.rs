@@ -14,6 +14,7 @@ mod live;
 mod scale;
 mod streaming;
 mod streaming_profiles;
+mod strict;
 mod transform;
 mod transformations;
 mod upload;

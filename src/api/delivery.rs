@@ -17,7 +17,6 @@ use crate::derived::Follower;
 use crate::service::Kino;
 use crate::service::streaming::{StreamPart, Streamed};
 use crate::service::transform::{Client, Transformed};
-use crate::signing::verify_url;
 use crate::streaming::ladder::Track;
 use crate::url::values::Flag;
 use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
@@ -72,7 +71,7 @@ async fn serve(
             path.cloud
         )));
     }
-    check_access(kino, &path)?;
+    check_access(kino, &path).await?;
     let asset = kino
         .catalog
         .find_asset(
@@ -355,13 +354,12 @@ impl Served {
 }
 
 /// `private` originals and everything `authenticated` need a valid `s--…--` signature.
-fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
+async fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
     if path.delivery_type == DeliveryType::Upload {
         return Ok(());
     }
-    let secret = kino.account.api_secret.expose();
     match &path.signature {
-        Some(sig) if verify_url(&path.signed_text, sig, secret) => Ok(()),
+        Some(sig) if kino.url_signed(&path.cloud, &path.signed_text, sig).await? => Ok(()),
         Some(_) => Err(ApiError::new(
             crate::error::ErrorKind::Unauthorized,
             "Invalid signature in the URL",

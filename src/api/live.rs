@@ -79,6 +79,7 @@ async fn authorized<T: DeserializeOwned + Default>(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     kino.authorize_admin(cloud, header.as_deref())
+        .await
         .map_err(|e| ApiError::from(e).with_request_id(request_id()))?;
     let limit = usize::try_from(kino.limits.max_form_bytes).unwrap_or(1 << 20);
     let body = axum::body::to_bytes(request.into_body(), limit)

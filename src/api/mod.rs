@@ -14,6 +14,7 @@ pub mod extract;
 pub mod json;
 pub mod live;
 mod player;
+mod provisioning;
 pub mod upload;
 
 pub use error::ApiError;
@@ -35,6 +36,7 @@ pub fn router(kino: Kino) -> Router {
         .merge(admin::routes())
         .merge(player::routes())
         .merge(live::routes())
+        .merge(provisioning::routes())
         .merge(delivery::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,6 +8,7 @@
 //! go through a one-connection pool so SQLite never sees two writers (no `SQLITE_BUSY` under
 //! load) and reads use a wider pool; PostgreSQL has one pool for both.
 
+mod api_keys;
 mod assets;
 mod claims;
 mod derived;
@@ -21,6 +22,7 @@ mod sql;
 mod streaming_profiles;
 mod transformations;
 
+pub use api_keys::{ApiKey, KeyChoice};
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
 pub use jobs::{ClaimedJob, JobRow, NewJob};

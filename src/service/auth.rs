@@ -64,11 +64,7 @@ impl Kino {
         let api_key = params
             .get("api_key")
             .ok_or_else(|| ServiceError::Unauthorized("Must supply api_key".into()))?;
-        if api_key != self.account.api_key {
-            return Err(ServiceError::Unauthorized(format!(
-                "Unknown API key {api_key}"
-            )));
-        }
+        let secret = self.secret_of(cloud, api_key).await?;
         let timestamp = params.get("timestamp").ok_or_else(|| {
             ServiceError::BadInput("Missing required parameter - timestamp".into())
         })?;
@@ -91,7 +87,7 @@ impl Kino {
                 "Invalid timestamp {ts}: more than 1 hour in the future"
             )));
         }
-        let secret = self.account.api_secret.expose();
+        let secret = secret.as_str();
         let verdict = match verify_request(params, signature, secret) {
             Verdict::Valid => Verdict::Valid,
             invalid @ Verdict::Invalid { .. } => {
@@ -119,32 +115,52 @@ impl Kino {
         }
     }
 
-    /// Checks an `Authorization: Basic …` header (standard or URL-safe base64).
-    pub fn authorize_admin(&self, cloud: &str, header: Option<&str>) -> Result<(), ServiceError> {
-        let missing = || ServiceError::Unauthorized("Must supply api_key".into());
-        let encoded = header
-            .and_then(|h| {
-                h.strip_prefix("Basic ")
-                    .or_else(|| h.strip_prefix("basic "))
-            })
-            .ok_or_else(missing)?
-            .trim();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(encoded))
-            .map_err(|_| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
-        let text = String::from_utf8_lossy(&decoded);
-        let (key, secret) = text
-            .split_once(':')
-            .ok_or_else(|| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
-        if key != self.account.api_key {
-            return Err(ServiceError::Unauthorized(format!("Unknown API key {key}")));
+    /// Checks the account-level credentials of a Provisioning API call: for now the main key
+    /// (Kino serves one product environment).
+    pub async fn authorize_account(&self, header: Option<&str>) -> Result<(), ServiceError> {
+        let (key, secret) = basic_credentials(header)?;
+        if key != self.account.api_key || secret != self.account.api_secret.expose() {
+            return Err(ServiceError::Unauthorized(
+                "Invalid account credentials: use the main API key and secret".into(),
+            ));
         }
-        if secret != self.account.api_secret.expose() {
+        Ok(())
+    }
+
+    /// Checks an `Authorization: Basic …` header (standard or URL-safe base64).
+    pub async fn authorize_admin(
+        &self,
+        cloud: &str,
+        header: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let (key, secret) = basic_credentials(header)?;
+        let key = key.as_str();
+        if secret != self.secret_of(cloud, key).await? {
             return Err(ServiceError::Unauthorized(format!(
                 "Invalid API secret for key {key}"
             )));
         }
         self.check_cloud(cloud)
     }
+}
+
+/// The key and secret of an `Authorization: Basic …` header (standard or URL-safe base64).
+fn basic_credentials(header: Option<&str>) -> Result<(String, String), ServiceError> {
+    let missing = || ServiceError::Unauthorized("Must supply api_key".into());
+    let encoded = header
+        .and_then(|h| {
+            h.strip_prefix("Basic ")
+                .or_else(|| h.strip_prefix("basic "))
+        })
+        .ok_or_else(missing)?
+        .trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(encoded))
+        .map_err(|_| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
+    let text = String::from_utf8_lossy(&decoded);
+    let (key, secret) = text
+        .split_once(':')
+        .ok_or_else(|| ServiceError::Unauthorized("Malformed basic authorization".into()))?;
+    Ok((key.to_string(), secret.to_string()))
 }

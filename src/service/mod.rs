@@ -12,6 +12,7 @@ pub mod eager;
 mod error;
 mod hlsv3;
 pub mod jobs;
+mod keys;
 mod ladder;
 pub mod live;
 pub mod notify;

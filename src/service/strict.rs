@@ -21,8 +21,10 @@ impl Kino {
             return Ok(());
         }
         if let Some(signature) = &path.signature {
-            let secret = self.account.api_secret.expose();
-            if crate::signing::verify_url(&path.signed_text, signature, secret) {
+            if self
+                .url_signed(&path.cloud, &path.signed_text, signature)
+                .await?
+            {
                 return Ok(());
             }
             return Err(ServiceError::Unauthorized(

@@ -118,3 +118,51 @@ async fn a_damaged_catalog_is_a_clean_500() {
     assert_eq!(error_message(&body), "Internal server error");
     app.assert_alive().await;
 }
+
+/// A second API key opens the Admin API until it is disabled (on either database).
+#[tokio::test]
+async fn a_disabled_api_key_is_refused() {
+    let app = spawn_app().await;
+    let keys = format!(
+        "{}/v1_1/provisioning/accounts/{CLOUD}/sub_accounts/{CLOUD}/access_keys",
+        app.base
+    );
+    let made: serde_json::Value = app
+        .client
+        .post(&keys)
+        .basic_auth(KEY, Some(SECRET))
+        .json(&serde_json::json!({"name": "second"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (key, secret) = (
+        made["api_key"].as_str().unwrap(),
+        made["api_secret"].as_str().unwrap(),
+    );
+    let ping = |k: String, s: String| {
+        let request = app
+            .client
+            .get(format!("{}/v1_1/{CLOUD}/ping", app.base))
+            .basic_auth(k, Some(s));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(ping(key.into(), secret.into()).await, 200);
+    let disabled = app
+        .client
+        .put(format!("{keys}/{key}"))
+        .basic_auth(KEY, Some(SECRET))
+        .json(&serde_json::json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    assert_eq!(ping(key.into(), secret.into()).await, 401);
+    assert_eq!(
+        ping(KEY.into(), SECRET.into()).await,
+        200,
+        "the main key still works"
+    );
+}

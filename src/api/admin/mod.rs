@@ -34,7 +34,7 @@ async fn authorized(kino: &Kino, cloud: &str, request: Request) -> Result<Params
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    kino.authorize_admin(cloud, header.as_deref())?;
+    kino.authorize_admin(cloud, header.as_deref()).await?;
     read_params(kino, request).await
 }
 

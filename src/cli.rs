@@ -31,6 +31,16 @@ pub struct WorkerArgs {
     /// Run the plan this many times (into the same output): for benchmarks.
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// Probe this file instead of running a plan; prints one JSON line (`{"info": …}` or
+    /// `{"error": …}`). This is how the server reads uploads it does not trust.
+    #[arg(long, conflicts_with = "plan")]
+    pub probe: Option<PathBuf>,
+    /// With `--probe`: the uploaded file's extension.
+    #[arg(long, requires = "probe")]
+    pub hint: Option<String>,
+    /// With `--probe`: pictures with more pixels are refused before decoding.
+    #[arg(long, requires = "probe", default_value_t = u64::MAX)]
+    pub max_pixels: u64,
 }
 
 /// `kino plan`: what the engine would run, for benches and debugging.
@@ -197,6 +207,12 @@ pub fn config(args: &ConfigArgs) -> Result<(), String> {
 /// Runs a plan read from a file or stdin and writes the output to a file or stdout.
 pub fn worker(args: &WorkerArgs) -> Result<(), String> {
     use std::io::Read;
+    if let Some(file) = &args.probe {
+        crate::engine::init().map_err(|e| e.to_string())?;
+        let verdict = crate::engine::probe(file, args.hint.as_deref(), args.max_pixels);
+        println!("{}", crate::isolation::Verdict::from(verdict).to_json());
+        return Ok(());
+    }
     let mut text = String::new();
     match args.plan.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {

@@ -35,6 +35,33 @@ pub struct Config {
     pub fetch: Fetch,
     /// Who may make what through delivery URLs.
     pub security: Security,
+    /// Reading untrusted media in `kino worker` processes.
+    pub isolation: IsolationSettings,
+}
+
+/// How uploads are probed out of process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IsolationSettings {
+    /// Probe uploads in a `kino worker` process (false: in the server, as a fallback).
+    pub enabled: bool,
+    /// The `kino` binary workers run; default this executable.
+    pub worker: Option<PathBuf>,
+    /// Address space a worker may use, in bytes.
+    pub max_memory_bytes: u64,
+    /// CPU and wall-clock seconds a worker may take.
+    pub max_seconds: u64,
+}
+
+impl Default for IsolationSettings {
+    fn default() -> Self {
+        IsolationSettings {
+            enabled: true,
+            worker: None,
+            max_memory_bytes: 4 * 1024 * 1024 * 1024,
+            max_seconds: 120,
+        }
+    }
 }
 
 /// Delivery rules of the account.
@@ -166,6 +193,7 @@ impl Default for Config {
             live: Live::default(),
             fetch: Fetch::default(),
             security: Security::default(),
+            isolation: IsolationSettings::default(),
         }
     }
 }
@@ -218,6 +246,10 @@ const ENV_KEYS: &[&str] = &[
     "live.window_segments",
     "fetch.allow_networks",
     "security.strict_transformations",
+    "isolation.enabled",
+    "isolation.worker",
+    "isolation.max_memory_bytes",
+    "isolation.max_seconds",
 ];
 
 impl Config {

@@ -33,6 +33,7 @@ pub mod engine;
 pub mod error;
 pub mod focus;
 pub mod header;
+pub mod isolation;
 pub mod live;
 pub mod netguard;
 pub mod params;

@@ -139,6 +139,7 @@ impl App {
             guard,
             limits: config.limits.clone(),
             security: config.security.clone(),
+            isolation: isolation(&config)?,
             secure_url: public_url.clone(),
             public_url,
             jobs: crate::service::jobs::JobQueue::new(config.jobs.clone()),
@@ -199,6 +200,23 @@ impl App {
         self.kino.catalog.close().await;
         served
     }
+}
+
+/// The worker set-up for untrusted media, when isolation is on.
+fn isolation(config: &Config) -> Result<Option<Arc<crate::isolation::Isolation>>, String> {
+    let settings = &config.isolation;
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let worker = match &settings.worker {
+        Some(path) => path.clone(),
+        None => std::env::current_exe().map_err(|e| format!("isolation: {e}"))?,
+    };
+    Ok(Some(Arc::new(crate::isolation::Isolation {
+        worker,
+        max_memory_bytes: settings.max_memory_bytes,
+        max_seconds: settings.max_seconds,
+    })))
 }
 
 /// The client for webhooks, the guarded one for media at users' URLs, and its guard.

@@ -64,6 +64,9 @@ pub enum EngineError {
     Write(#[source] ffmpeg_next::Error),
     #[error("the transformation was cancelled")]
     Cancelled,
+    /// What a `kino worker` process reported, or how it ended (`isolation`).
+    #[error("{message}")]
+    Isolated { kind: ErrorKind, message: String },
 }
 
 impl EngineError {
@@ -78,6 +81,7 @@ impl EngineError {
             | EngineError::Output(_)
             | EngineError::Write(_)
             | EngineError::Cancelled => ErrorKind::Internal,
+            EngineError::Isolated { kind, .. } => *kind,
             _ => ErrorKind::BadInput,
         }
     }

@@ -51,6 +51,8 @@ pub struct Kino {
     pub guard: Arc<crate::netguard::Guard>,
     pub limits: Limits,
     pub security: crate::config::Security,
+    /// Where untrusted uploads are probed (`None`: in this process).
+    pub isolation: Option<Arc<crate::isolation::Isolation>>,
     /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).
     pub public_url: String,
     /// Base of `secure_url` in responses.

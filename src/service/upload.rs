@@ -181,15 +181,21 @@ impl Kino {
             return Ok((ResourceType::Raw, None));
         }
         let path = file.path().to_path_buf();
-        let hint = ext_hint.map(str::to_string);
         let max_pixels = self.limits.max_image_pixels;
-        let probed =
-            tokio::task::spawn_blocking(move || engine::probe(&path, hint.as_deref(), max_pixels))
+        let probed = match &self.isolation {
+            Some(isolation) => isolation.probe(&path, ext_hint, max_pixels).await,
+            None => {
+                let hint = ext_hint.map(str::to_string);
+                tokio::task::spawn_blocking(move || {
+                    engine::probe(&path, hint.as_deref(), max_pixels)
+                })
                 .await
                 .map_err(|e| ServiceError::Media {
                     what: "Probing the upload".into(),
                     source: engine::EngineError::Task(e.to_string()),
-                })?;
+                })?
+            }
+        };
         match (upload_type, probed) {
             (UploadType::Image | UploadType::Auto, Ok(m)) if m.kind == MediaKind::Image => {
                 Ok((ResourceType::Image, Some(m)))
@@ -201,6 +207,13 @@ impl Kino {
                 what: "Invalid file".into(),
                 source: e,
             }),
+            // The server could not probe (no worker): not the file's fault, and not raw.
+            (_, Err(e)) if e.kind() == crate::error::ErrorKind::Internal => {
+                Err(ServiceError::Media {
+                    what: "Probing the upload".into(),
+                    source: e,
+                })
+            }
             (UploadType::Auto, Err(_)) => Ok((ResourceType::Raw, None)),
             (UploadType::Image, Ok(m)) => Err(ServiceError::BadInput(format!(
                 "Invalid image file: it is {} ({}); upload it with resource_type video",

@@ -110,6 +110,8 @@ async fn start(
         storage: backends.storage.clone(),
         ..Config::default()
     };
+    // Uploads are probed by the kino binary built with these tests (the test binary is not one).
+    config.isolation.worker = Some(PathBuf::from(env!("CARGO_BIN_EXE_kino")));
     // The tests' own file servers listen on 127.0.0.1; other special addresses stay refused.
     config.fetch.allow_networks = "127.0.0.1".into();
     // Live ingest on free ports too: tests run side by side.

@@ -9,6 +9,7 @@ mod fetch_guard;
 mod golden;
 mod helpers;
 mod images;
+mod isolation;
 mod jobs;
 mod live;
 mod scale;

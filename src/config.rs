@@ -173,6 +173,10 @@ pub struct Limits {
     pub max_output_dimension: u64,
     /// Most pixels (width × height) an uploaded picture or video frame may have.
     pub max_image_pixels: u64,
+    /// Longest uploaded video or audio, in seconds.
+    pub max_video_seconds: u64,
+    /// Largest frame (width × height) of an uploaded video, in pixels.
+    pub max_video_pixels: u64,
     /// Transformations running at once (0: one per core).
     pub transform_workers: u64,
     /// Transformations waiting for a worker before new ones get 503.
@@ -209,6 +213,8 @@ impl Default for Limits {
             max_form_bytes: 80 * MIB,
             max_output_dimension: 8192,
             max_image_pixels: 100_000_000,
+            max_video_seconds: 6 * 3600,
+            max_video_pixels: 7680 * 4320,
             transform_workers: 0,
             transform_queue: 16,
         }
@@ -231,6 +237,8 @@ const ENV_KEYS: &[&str] = &[
     "limits.max_form_bytes",
     "limits.max_output_dimension",
     "limits.max_image_pixels",
+    "limits.max_video_seconds",
+    "limits.max_video_pixels",
     "limits.transform_workers",
     "limits.transform_queue",
     "jobs.workers",
@@ -330,6 +338,13 @@ impl Config {
         if self.live.segment_secs < self.live.part_secs || self.live.segment_secs > 30.0 {
             problems.push("live.segment_secs: must be at least part_secs and at most 30".into());
         }
+        problems.extend(self.zero_problems());
+        problems
+    }
+
+    /// Settings that must not be 0.
+    fn zero_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         let l = &self.limits;
         for (name, value) in [
             ("limits.max_image_bytes", l.max_image_bytes),
@@ -339,7 +354,14 @@ impl Config {
             ("limits.max_form_bytes", l.max_form_bytes),
             ("limits.max_output_dimension", l.max_output_dimension),
             ("limits.max_image_pixels", l.max_image_pixels),
+            ("limits.max_video_seconds", l.max_video_seconds),
+            ("limits.max_video_pixels", l.max_video_pixels),
             ("limits.transform_queue", l.transform_queue),
+            (
+                "isolation.max_memory_bytes",
+                self.isolation.max_memory_bytes,
+            ),
+            ("isolation.max_seconds", self.isolation.max_seconds),
             ("jobs.workers", self.jobs.workers),
             ("jobs.lease_secs", self.jobs.lease_secs),
             ("jobs.retry_secs", self.jobs.retry_secs),

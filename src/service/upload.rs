@@ -76,7 +76,7 @@ impl Kino {
         let (resource_type, media) = self
             .classify(upload_type, &incoming.file, ext_hint.as_deref())
             .await?;
-        self.check_size(resource_type, incoming.file.len())?;
+        self.check_limits(resource_type, incoming.file.len(), media.as_ref())?;
 
         let delivery_type = match params.get("type") {
             None => DeliveryType::Upload,
@@ -234,6 +234,40 @@ impl Kino {
             }),
             (UploadType::Raw, Ok(_)) | (UploadType::Auto, Ok(_)) => Ok((ResourceType::Raw, None)),
         }
+    }
+
+    /// The upload's size, and a video's length and frame size, against the limits.
+    fn check_limits(
+        &self,
+        resource_type: ResourceType,
+        bytes: u64,
+        media: Option<&MediaInfo>,
+    ) -> Result<(), ServiceError> {
+        self.check_size(resource_type, bytes)?;
+        match media {
+            Some(m) if resource_type == ResourceType::Video => self.check_video(m),
+            _ => Ok(()),
+        }
+    }
+
+    /// A video's length and frame size against the limits.
+    fn check_video(&self, media: &MediaInfo) -> Result<(), ServiceError> {
+        let seconds = media.duration.unwrap_or(0.0);
+        let max_seconds = self.limits.max_video_seconds;
+        if seconds > max_seconds as f64 {
+            return Err(ServiceError::TooLarge(format!(
+                "Video is too long: {seconds:.1} s is more than the maximum of {max_seconds} s"
+            )));
+        }
+        let (width, height) = (media.width.unwrap_or(0), media.height.unwrap_or(0));
+        let max_pixels = self.limits.max_video_pixels;
+        if u64::from(width) * u64::from(height) > max_pixels {
+            return Err(ServiceError::TooLarge(format!(
+                "Video resolution too large: {width}x{height} is more than the maximum of \
+                 {max_pixels} pixels"
+            )));
+        }
+        Ok(())
     }
 
     fn check_size(&self, resource_type: ResourceType, bytes: u64) -> Result<(), ServiceError> {

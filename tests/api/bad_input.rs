@@ -239,3 +239,23 @@ async fn a_missing_file_parameter_is_named() {
     assert_eq!(error_message(&body), "Missing required parameter - file");
     assert_nothing_stored(&app).await;
 }
+
+#[tokio::test]
+async fn videos_over_the_length_or_resolution_limits_are_refused() {
+    let clip = media("portrait-720x1080-h264-aac.mp4");
+    type Limit = fn(&mut kino::config::Config);
+    let cases: [(Limit, &str); 2] = [
+        (|c| c.limits.max_video_seconds = 1, "Video is too long: "),
+        (
+            |c| c.limits.max_video_pixels = 640 * 480,
+            "Video resolution too large: 720x1080 is more than the maximum of 307200 pixels",
+        ),
+    ];
+    for (limit, message) in cases {
+        let app = spawn_app_with(limit).await;
+        let (status, body) = app.upload_file("video", &clip, &[]).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(error_message(&body).starts_with(message), "{body}");
+        assert_nothing_stored(&app).await;
+    }
+}

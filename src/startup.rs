@@ -125,7 +125,7 @@ impl App {
             n => usize::try_from(n).unwrap_or(1),
         };
         let queue = usize::try_from(config.limits.transform_queue).unwrap_or(16);
-        let node = format!("{:016x}", rand::random::<u64>());
+        let node = node_id(&config.data_dir)?;
         let kino = Kino {
             node,
             derived: crate::derived::Cache::new(workers, queue),
@@ -152,6 +152,10 @@ impl App {
             })?,
         };
         let ingest = Ingest::bind(&config.live, &kino.live).await?;
+        // Claims this node held when it stopped (or died) are its own: give them up.
+        if let Err(e) = kino.catalog.release_node_claims(&kino.node).await {
+            tracing::warn!(error = %e, "could not release this node's old claims");
+        }
         match kino.sweep_trash().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(blobs = n, "removed blobs orphaned by an earlier crash"),
@@ -200,6 +204,21 @@ impl App {
         self.kino.catalog.close().await;
         served
     }
+}
+
+/// This node's name in shared claims: kept in `{data_dir}/node-id`, so a node that restarts
+/// (after a crash too) recognises the claims it held.
+fn node_id(data_dir: &std::path::Path) -> Result<String, String> {
+    let path = data_dir.join("node-id");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let id = text.trim();
+        if !id.is_empty() {
+            return Ok(id.to_string());
+        }
+    }
+    let id = format!("{:016x}", rand::random::<u64>());
+    std::fs::write(&path, &id).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(id)
 }
 
 /// The worker set-up for untrusted media, when isolation is on.

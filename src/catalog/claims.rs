@@ -55,6 +55,16 @@ impl Catalog {
         Ok(())
     }
 
+    /// Gives up every claim of `node` (it starts again: whatever it was making is not).
+    pub async fn release_node_claims(&self, node: &str) -> Result<u64, CatalogError> {
+        let done = sqlx::query("DELETE FROM derived_claims WHERE node = $1")
+            .bind(node)
+            .execute(&self.write)
+            .await
+            .map_err(CatalogError::query("release node claims"))?;
+        Ok(done.rows_affected())
+    }
+
     /// Gives up `node`'s claim on `id` (the file is made, or making it failed).
     pub async fn release_derived_claim(&self, id: &str, node: &str) -> Result<(), CatalogError> {
         sqlx::query("DELETE FROM derived_claims WHERE id = $1 AND node = $2")

@@ -6,7 +6,7 @@ CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: setup build run test test-rust test-scale test-sdk lint fmt bench clean
+.PHONY: setup build run test test-rust test-scale test-sdk test-fuzz lint fmt bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,7 @@ test:
 	$(MAKE) test-rust
 	$(MAKE) test-scale
 	$(MAKE) test-sdk
+	$(MAKE) test-fuzz
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -33,6 +34,10 @@ test-rust:
 test-scale:
 	bash scripts/backends.sh sh -c '$(CARGO) test --test api -- --skip fault_ && \
 	  $(CARGO) test --test api fault_ -- --test-threads=1'
+
+# The cargo-fuzz targets (fuzz/), 15 s each from the committed corpora (nightly toolchain).
+test-fuzz:
+	bash scripts/fuzz.sh 15
 
 test-sdk:
 	KINO_BIN=$(abspath $(TARGET_DIR))/debug/kino bash tests/sdk/run.sh

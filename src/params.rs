@@ -24,11 +24,12 @@ pub struct Params {
 
 /// Strips array suffixes: `k[]` and `k[12]` → `k`. Nested keys (`a[b]`) are kept whole.
 pub fn bare_key(raw: &str) -> &str {
-    if let Some(open) = raw.rfind('[') {
-        let inner = &raw[open + 1..raw.len().saturating_sub(1)];
-        if raw.ends_with(']') && inner.chars().all(|c| c.is_ascii_digit()) {
-            return &raw[..open];
-        }
+    // `]` is one byte, so cutting it off (only when it is there) stays on a char boundary.
+    if let Some(head) = raw.strip_suffix(']')
+        && let Some(open) = head.rfind('[')
+        && head[open + 1..].chars().all(|c| c.is_ascii_digit())
+    {
+        return &raw[..open];
     }
     raw
 }
@@ -184,6 +185,13 @@ pub fn parse_context(raw: &str) -> Result<BTreeMap<String, String>, ParamError> 
                 value: raw.into(),
                 expected: "expected key=value|key=value or a JSON object",
             })?;
+        if object.keys().any(String::is_empty) {
+            return Err(ParamError {
+                name: "context".into(),
+                value: raw.into(),
+                expected: "every entry needs a key",
+            });
+        }
         return Ok(object
             .into_iter()
             .map(|(k, v)| {
@@ -216,9 +224,14 @@ pub fn parse_context(raw: &str) -> Result<BTreeMap<String, String>, ParamError> 
     Ok(out)
 }
 
-/// Renders context back to the wire format, escaping `=` and `|`.
+/// Renders context back to the wire format, escaping `\`, `=` and `|` (so that
+/// [`parse_context`] gives back exactly what was encoded).
 pub fn encode_context(context: &BTreeMap<String, String>) -> String {
-    let esc = |s: &str| s.replace('=', "\\=").replace('|', "\\|");
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('=', "\\=")
+            .replace('|', "\\|")
+    };
     context
         .iter()
         .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
@@ -291,6 +304,25 @@ mod tests {
         assert_eq!(p.bool("overwrite"), Ok(Some(true)));
         assert_eq!(p.u64("max_results"), Ok(Some(5)));
         assert_eq!(p.get("context"), Some(r#"{"alt":"x"}"#));
+    }
+
+    #[test]
+    fn context_with_backslashes_survives_a_round_trip() {
+        // Found by the upload_params fuzz target: a backslash was lost on the way back.
+        let parsed = parse_context(r"a\\b=x\\|y\=z|c=d\").unwrap_or_default();
+        assert_eq!(parse_context(&encode_context(&parsed)).ok(), Some(parsed));
+    }
+
+    #[test]
+    fn bare_keys_never_cut_inside_a_character() {
+        // Found by the upload_params fuzz target: a key ending in a multi-byte character
+        // after `[` made the old code slice inside it.
+        assert_eq!(bare_key("tags[\u{FFFD}"), "tags[\u{FFFD}");
+        assert_eq!(bare_key("tags[é]"), "tags[é]");
+        assert_eq!(bare_key("tags[12]"), "tags");
+        assert_eq!(bare_key("tags[]"), "tags");
+        assert_eq!(bare_key("a[b]"), "a[b]");
+        assert_eq!(bare_key("]"), "]");
     }
 
     #[test]

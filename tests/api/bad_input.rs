@@ -259,3 +259,21 @@ async fn videos_over_the_length_or_resolution_limits_are_refused() {
         assert_nothing_stored(&app).await;
     }
 }
+
+/// Found by fuzzing: a parameter name with a multi-byte character after `[` used to panic.
+#[tokio::test]
+async fn odd_parameter_names_are_not_a_panic() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(format!("{}/v1_1/{CLOUD}/image/upload", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("tags%5B%C3%A9=x&tags%5B%5D%C3%A9%5B=y&file=data%3A%2C")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(!error_message(&body).is_empty(), "{body}");
+    app.assert_alive().await;
+}

@@ -178,13 +178,13 @@ fn json_scalar(value: &serde_json::Value) -> Option<String> {
 /// object as browser code sends it.
 pub fn parse_context(raw: &str) -> Result<BTreeMap<String, String>, ParamError> {
     let trimmed = raw.trim();
-    if trimmed.starts_with('{') {
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(trimmed)
-            .map_err(|_| ParamError {
-                name: "context".into(),
-                value: raw.into(),
-                expected: "expected key=value|key=value or a JSON object",
-            })?;
+    // A JSON object when it is one; otherwise pipes, whatever it starts with (`{a}=b` is a key
+    // with braces, as the SDKs send it).
+    if let Some(object) = trimmed
+        .starts_with('{')
+        .then(|| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(trimmed).ok())
+        .flatten()
+    {
         if object.keys().any(String::is_empty) {
             return Err(ParamError {
                 name: "context".into(),
@@ -227,10 +227,12 @@ pub fn parse_context(raw: &str) -> Result<BTreeMap<String, String>, ParamError> 
 /// Renders context back to the wire format, escaping `\`, `=` and `|` (so that
 /// [`parse_context`] gives back exactly what was encoded).
 pub fn encode_context(context: &BTreeMap<String, String>) -> String {
+    // `{` too, so that the text never reads as a JSON object.
     let esc = |s: &str| {
         s.replace('\\', "\\\\")
             .replace('=', "\\=")
             .replace('|', "\\|")
+            .replace('{', "\\{")
     };
     context
         .iter()
@@ -304,6 +306,18 @@ mod tests {
         assert_eq!(p.bool("overwrite"), Ok(Some(true)));
         assert_eq!(p.u64("max_results"), Ok(Some(5)));
         assert_eq!(p.get("context"), Some(r#"{"alt":"x"}"#));
+    }
+
+    #[test]
+    fn context_keys_with_braces_are_pipes_not_json() {
+        let parsed = parse_context("{weird}=v|\n{x=y").unwrap_or_default();
+        assert_eq!(parsed.get("{weird}").map(String::as_str), Some("v"));
+        assert_eq!(parse_context(&encode_context(&parsed)).ok(), Some(parsed));
+        let json = parse_context(r#"{"alt":"x"}"#).unwrap_or_default();
+        assert_eq!(json.get("alt").map(String::as_str), Some("x"));
+        // Found by the upload_params fuzz target: a key that starts with `{`.
+        let odd: BTreeMap<String, String> = [("\n{\"x=y\":1}".to_string(), String::new())].into();
+        assert_eq!(parse_context(&encode_context(&odd)).ok(), Some(odd));
     }
 
     #[test]

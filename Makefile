@@ -36,7 +36,8 @@ test-scale:
 	  $(CARGO) test --test api fault_ -- --test-threads=1'
 
 # The cargo-fuzz targets (fuzz/): 40000 inputs each from a fixed seed and the committed corpora
-# (nightly toolchain), so every run tries the same inputs; `scripts/fuzz.sh 60` explores.
+# (nightly toolchain): a bounded run, nearly the same on every machine (coverage feedback may
+# differ a little); `scripts/fuzz.sh 60` explores at random.
 test-fuzz:
 	bash scripts/fuzz.sh --runs 40000
 

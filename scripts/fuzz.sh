@@ -2,8 +2,8 @@
 # Runs each cargo-fuzz target (fuzz/) for a bounded time, growing the committed corpora.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     random exploration (default 20 s per target)
-#   scripts/fuzz.sh --runs N                 N inputs per target from a fixed seed: the same
-#                                            inputs on every machine (what `make test` runs)
+#   scripts/fuzz.sh --runs N                 N inputs per target from a fixed seed: a bounded,
+#                                            nearly repeatable run (what `make test` runs)
 #
 # cargo-fuzz needs a nightly toolchain (libFuzzer's instrumentation); it is used when rustup has
 # one, and cargo-fuzz is built into ~/.local/kino-tools the first time. A crash stops the run

@@ -21,6 +21,15 @@ fn skipped(test: &str) -> bool {
     true
 }
 
+/// Two nodes on the same PostgreSQL database and bucket, with `public_id` uploaded through the
+/// first.
+async fn two_nodes_with_clip(public_id: &str) -> (TestApp, TestApp) {
+    let a = spawn_app().await;
+    let b = spawn_node(&a.backends).await;
+    upload_clip(&a, public_id).await;
+    (a, b)
+}
+
 async fn upload_clip(node: &TestApp, public_id: &str) {
     let (status, body) = node
         .upload_file(
@@ -43,9 +52,7 @@ async fn an_upload_on_one_node_is_delivered_and_transformed_by_another() {
     if skipped("an_upload_on_one_node_is_delivered_and_transformed_by_another") {
         return;
     }
-    let a = spawn_app().await;
-    let b = spawn_node(&a.backends).await;
-    upload_clip(&a, "shared/clip").await;
+    let (a, b) = two_nodes_with_clip("shared/clip").await;
 
     // The original, byte for byte, from the other node (it has no local copy: S3 serves it).
     let original = std::fs::read(media("portrait-720x1080-h264-aac.mp4")).unwrap();
@@ -84,9 +91,7 @@ async fn a_burst_split_across_two_nodes_makes_one_derived_file() {
     if skipped("a_burst_split_across_two_nodes_makes_one_derived_file") {
         return;
     }
-    let a = spawn_app().await;
-    let b = spawn_node(&a.backends).await;
-    upload_clip(&a, "burst").await;
+    let (a, b) = two_nodes_with_clip("burst").await;
     let runs_before = engine_runs(&a).await + engine_runs(&b).await;
 
     let path = format!("/{CLOUD}/video/upload/w_200,h_200,c_fill/burst.mp4");
@@ -231,9 +236,7 @@ async fn fault_s3_stopped_is_a_503_and_service_resumes() {
     if skipped("fault_s3_stopped_is_a_503_and_service_resumes") {
         return;
     }
-    let app = spawn_app().await;
-    let other = spawn_node(&app.backends).await;
-    upload_clip(&app, "kept").await;
+    let (app, other) = two_nodes_with_clip("kept").await;
 
     backend("s3-stop");
     let (upload_status, upload_body) = app

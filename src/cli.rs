@@ -41,6 +41,10 @@ pub struct WorkerArgs {
     /// With `--probe`: pictures with more pixels are refused before decoding.
     #[arg(long, requires = "probe", default_value_t = u64::MAX)]
     pub max_pixels: u64,
+    /// End with one JSON line on stderr saying how the run went (`{"done": …}` or
+    /// `{"failed": …}`): how the server reads a transformation it runs here.
+    #[arg(long, conflicts_with = "probe")]
+    pub report: bool,
 }
 
 /// `kino plan`: what the engine would run, for benches and debugging.
@@ -207,6 +211,7 @@ pub fn config(args: &ConfigArgs) -> Result<(), String> {
 /// Runs a plan read from a file or stdin and writes the output to a file or stdout.
 pub fn worker(args: &WorkerArgs) -> Result<(), String> {
     use std::io::Read;
+    exit_with_parent();
     if let Some(file) = &args.probe {
         crate::engine::init().map_err(|e| e.to_string())?;
         let verdict = crate::engine::probe(file, args.hint.as_deref(), args.max_pixels);
@@ -229,24 +234,54 @@ pub fn worker(args: &WorkerArgs) -> Result<(), String> {
         serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
     crate::engine::init().map_err(|e| e.to_string())?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let mut stats = crate::engine::RunStats::default();
+    let mut result = Ok(crate::engine::RunStats::default());
     for _ in 0..args.repeat.max(1) {
-        stats = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
+        result = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
             Some(path) => {
                 let file = std::fs::File::create(path)
                     .map_err(|e| format!("creating {}: {e}", path.display()))?;
                 crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
             }
-            None => crate::engine::run(&plan, std::io::stdout(), &cancel),
+            None => crate::engine::run(&plan, raw_stdout()?, &cancel),
+        };
+        if result.is_err() {
+            break;
         }
-        .map_err(|e| e.to_string())?;
     }
+    if args.report {
+        eprintln!("{}", crate::isolation::Report::from(&result).to_json());
+    }
+    let stats = result.map_err(|e| e.to_string())?;
     tracing::info!(
         video_frames = stats.video_frames,
         audio_frames = stats.audio_frames,
         "plan done"
     );
     Ok(())
+}
+
+/// Ends this process when the one that started it is gone (a server killed with -9 leaves
+/// no worker running on).
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if std::os::unix::process::parent_id() != parent {
+                std::process::exit(1);
+            }
+        }
+    });
+}
+
+/// Stdout without Rust's line buffering: media bytes leave as the muxer writes them.
+fn raw_stdout() -> Result<std::fs::File, String> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("stdout: {e}"))?;
+    Ok(std::fs::File::from(fd))
 }
 
 /// Prints the plan for a local file (JSON), or the `ffmpeg` arguments doing the same work.

@@ -39,18 +39,21 @@ pub struct Config {
     pub isolation: IsolationSettings,
 }
 
-/// How uploads are probed out of process.
+/// How untrusted media is read out of process: uploads probed, transformations run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IsolationSettings {
-    /// Probe uploads in a `kino worker` process (false: in the server, as a fallback).
+    /// Probe uploads and run transformations in `kino worker` processes (false: in the
+    /// server).
     pub enabled: bool,
     /// The `kino` binary workers run; default this executable.
     pub worker: Option<PathBuf>,
     /// Address space a worker may use, in bytes.
     pub max_memory_bytes: u64,
-    /// CPU and wall-clock seconds a worker may take.
+    /// CPU and wall-clock seconds a probing worker may take.
     pub max_seconds: u64,
+    /// Wall-clock seconds a transforming worker may take (CPU: this times the cores).
+    pub max_transform_seconds: u64,
 }
 
 impl Default for IsolationSettings {
@@ -60,6 +63,7 @@ impl Default for IsolationSettings {
             worker: None,
             max_memory_bytes: 4 * 1024 * 1024 * 1024,
             max_seconds: 120,
+            max_transform_seconds: 3600,
         }
     }
 }
@@ -258,6 +262,7 @@ const ENV_KEYS: &[&str] = &[
     "isolation.worker",
     "isolation.max_memory_bytes",
     "isolation.max_seconds",
+    "isolation.max_transform_seconds",
 ];
 
 impl Config {
@@ -362,6 +367,10 @@ impl Config {
                 self.isolation.max_memory_bytes,
             ),
             ("isolation.max_seconds", self.isolation.max_seconds),
+            (
+                "isolation.max_transform_seconds",
+                self.isolation.max_transform_seconds,
+            ),
             ("jobs.workers", self.jobs.workers),
             ("jobs.lease_secs", self.jobs.lease_secs),
             ("jobs.retry_secs", self.jobs.retry_secs),

@@ -152,15 +152,7 @@ impl App {
             })?,
         };
         let ingest = Ingest::bind(&config.live, &kino.live).await?;
-        // Claims this node held when it stopped (or died) are its own: give them up.
-        if let Err(e) = kino.catalog.release_node_claims(&kino.node).await {
-            tracing::warn!(error = %e, "could not release this node's old claims");
-        }
-        match kino.sweep_trash().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(blobs = n, "removed blobs orphaned by an earlier crash"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep orphaned blobs"),
-        }
+        recover(&kino).await;
         Ok(App {
             listener,
             kino,
@@ -221,6 +213,29 @@ fn node_id(data_dir: &std::path::Path) -> Result<String, String> {
     Ok(id)
 }
 
+/// Cleans up after an earlier stop or crash of this node: its claims on derived files and its
+/// running jobs are handed back, and blobs no catalog row names are removed.
+async fn recover(kino: &Kino) {
+    // Claims this node held when it stopped (or died) are its own: give them up.
+    if let Err(e) = kino.catalog.release_node_claims(&kino.node).await {
+        tracing::warn!(error = %e, "could not release this node's old claims");
+    }
+    let now = crate::service::jobs::now_ms();
+    match kino.catalog.release_node_jobs(&kino.node, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            jobs = n,
+            "jobs interrupted by an earlier stop are due again"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not hand back this node's old jobs"),
+    }
+    match kino.sweep_trash().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(blobs = n, "removed blobs orphaned by an earlier crash"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep orphaned blobs"),
+    }
+}
+
 /// The worker set-up for untrusted media, when isolation is on.
 fn isolation(config: &Config) -> Result<Option<Arc<crate::isolation::Isolation>>, String> {
     let settings = &config.isolation;
@@ -235,6 +250,7 @@ fn isolation(config: &Config) -> Result<Option<Arc<crate::isolation::Isolation>>
         worker,
         max_memory_bytes: settings.max_memory_bytes,
         max_seconds: settings.max_seconds,
+        max_transform_seconds: settings.max_transform_seconds,
     })))
 }
 

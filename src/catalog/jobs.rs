@@ -73,9 +73,10 @@ impl Catalog {
     }
 
     /// Takes the job that has waited longest among those due (or whose claimer's lease ran
-    /// out), leasing it until `lease_until`.
+    /// out) for `node`, leasing it until `lease_until`.
     pub async fn claim_job(
         &self,
+        node: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<Option<ClaimedJob>, CatalogError> {
@@ -87,7 +88,8 @@ impl Catalog {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2, \
+                             claimed_by = $5 \
              WHERE id = (SELECT id FROM jobs \
                          WHERE (state = 'queued' AND run_after <= $3) \
                             OR (state = 'running' AND lease_until < $4) \
@@ -99,6 +101,7 @@ impl Catalog {
             .bind(now)
             .bind(now)
             .bind(now)
+            .bind(node)
             .fetch_optional(&self.write)
             .await
             .map_err(CatalogError::query("claim job"))?;
@@ -116,6 +119,21 @@ impl Catalog {
                 .try_get("attempts")
                 .map_err(|e| CatalogError::Corrupt(format!("job attempts: {e}")))?,
         }))
+    }
+
+    /// Hands back the jobs `node` was running when it stopped (or died): they are due again
+    /// now, their attempt already counted.
+    pub async fn release_node_jobs(&self, node: &str, now: i64) -> Result<u64, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_after = $1, lease_until = NULL, claimed_by = NULL, \
+             updated_at = $1 WHERE state = 'running' AND claimed_by = $2",
+        )
+        .bind(now)
+        .bind(node)
+        .execute(&self.write)
+        .await
+        .map_err(CatalogError::query("release node jobs"))?;
+        Ok(done.rows_affected())
     }
 
     /// Extends the lease of a job still running.
@@ -244,30 +262,48 @@ mod tests {
     async fn a_job_is_claimed_once_until_its_lease_runs_out() {
         let (_dir, c) = catalog().await;
         c.enqueue_job(&job("a", 100), 100).await.unwrap();
-        assert_eq!(c.claim_job(99, 200).await.unwrap(), None, "not due yet");
-        let first = c.claim_job(100, 200).await.unwrap().unwrap();
+        assert_eq!(
+            c.claim_job("n", 99, 200).await.unwrap(),
+            None,
+            "not due yet"
+        );
+        let first = c.claim_job("n", 100, 200).await.unwrap().unwrap();
         assert_eq!((first.id.as_str(), first.attempts), ("a", 1));
-        assert_eq!(c.claim_job(150, 250).await.unwrap(), None, "leased");
+        assert_eq!(c.claim_job("n", 150, 250).await.unwrap(), None, "leased");
         // The claimer died: after the lease the job is taken again.
-        let again = c.claim_job(201, 300).await.unwrap().unwrap();
+        let again = c.claim_job("n", 201, 300).await.unwrap().unwrap();
         assert_eq!(again.attempts, 2);
         c.renew_job("a", 1000).await.unwrap();
-        assert_eq!(c.claim_job(500, 600).await.unwrap(), None, "renewed");
+        assert_eq!(c.claim_job("n", 500, 600).await.unwrap(), None, "renewed");
+    }
+
+    #[tokio::test]
+    async fn a_restarted_node_hands_back_only_its_own_jobs() {
+        let (_dir, c) = catalog().await;
+        c.enqueue_job(&job("a", 0), 0).await.unwrap();
+        c.enqueue_job(&job("b", 0), 0).await.unwrap();
+        let a = c.claim_job("n", 0, 1_000_000).await.unwrap().unwrap();
+        c.claim_job("other", 0, 1_000_000).await.unwrap().unwrap();
+        assert_eq!(c.release_node_jobs("n", 10).await.unwrap(), 1);
+        // Due at once, long before the lease would have run out; the other node's job stays.
+        let again = c.claim_job("n2", 10, 20).await.unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (a.id, 2));
+        assert_eq!(c.claim_job("n2", 10, 20).await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn finishing_enqueues_what_follows_and_failures_stay_visible() {
         let (_dir, c) = catalog().await;
         c.enqueue_job(&job("a", 0), 0).await.unwrap();
-        c.claim_job(0, 10).await.unwrap().unwrap();
+        c.claim_job("n", 0, 10).await.unwrap().unwrap();
         c.finish_job("a", &[job("b", 0)], 1).await.unwrap();
-        let b = c.claim_job(1, 10).await.unwrap().unwrap();
+        let b = c.claim_job("n", 1, 10).await.unwrap().unwrap();
         assert_eq!(b.id, "b");
         c.retry_job("b", 50, "HTTP 500", 2).await.unwrap();
-        assert_eq!(c.claim_job(49, 60).await.unwrap(), None);
-        assert_eq!(c.claim_job(50, 60).await.unwrap().unwrap().attempts, 2);
+        assert_eq!(c.claim_job("n", 49, 60).await.unwrap(), None);
+        assert_eq!(c.claim_job("n", 50, 60).await.unwrap().unwrap().attempts, 2);
         c.fail_job("b", "gave up", 51).await.unwrap();
-        assert_eq!(c.claim_job(10_000, 20_000).await.unwrap(), None);
+        assert_eq!(c.claim_job("n", 10_000, 20_000).await.unwrap(), None);
         let rows = c.list_jobs("demo", 10).await.unwrap();
         let b = rows.iter().find(|r| r.id == "b").unwrap();
         assert_eq!(

@@ -179,7 +179,11 @@ pub async fn run(kino: Kino, stop: impl std::future::Future<Output = ()>) {
     loop {
         while running.len() < workers {
             let now = now_ms();
-            match kino.catalog.claim_job(now, now + kino.lease_ms()).await {
+            match kino
+                .catalog
+                .claim_job(&kino.node, now, now + kino.lease_ms())
+                .await
+            {
                 Ok(Some(job)) => {
                     let kino = kino.clone();
                     running.spawn(async move { kino.with_heartbeat(job).await });

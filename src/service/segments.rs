@@ -249,8 +249,11 @@ impl Kino {
             }
         });
         let never = AtomicBool::new(false);
-        let ran =
-            tokio::task::spawn_blocking(move || crate::engine::run(&plan, writer, &never)).await;
+        let isolation = self.isolation.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            super::transform::run_plan(isolation.as_deref(), &plan, writer, &never)
+        })
+        .await;
         let _ = storing.await;
         match ran {
             Ok(Ok(_)) => Ok(()),

@@ -322,8 +322,11 @@ impl Kino {
         let cancel = flight.cancel.clone();
         let frames_needed = plan.max_frames.is_some();
         let rewrite = plan.rewrite_muxer().map(str::to_string);
-        let run =
-            tokio::task::spawn_blocking(move || crate::engine::run(&plan, writer, &cancel)).await;
+        let isolation = self.isolation.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            run_plan(isolation.as_deref(), &plan, writer, &cancel)
+        })
+        .await;
         let stats = match run {
             Ok(Ok(stats)) => stats,
             Ok(Err(e)) => {
@@ -405,6 +408,19 @@ impl Kino {
             self.discard_blob(key).await;
         }
         Ok(keys.len())
+    }
+}
+
+/// Runs `plan` in a worker process when isolation is on, else in this one.
+pub(super) fn run_plan(
+    isolation: Option<&crate::isolation::Isolation>,
+    plan: &Plan,
+    writer: impl std::io::Write + Send + 'static,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<crate::engine::RunStats, crate::engine::EngineError> {
+    match isolation {
+        Some(isolation) => isolation.run(plan, writer, cancel),
+        None => crate::engine::run(plan, writer, cancel),
     }
 }
 

@@ -141,10 +141,15 @@ async fn start(
 
 impl TestApp {
     /// Stops gracefully and starts again on the same data dir (a new port).
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops gracefully and starts again on the same data dir with settings changed.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
-        start(dir, self.backends.clone(), |_| {}).await
+        start(dir, self.backends.clone(), adjust).await
     }
 
     pub async fn shutdown(&mut self) {

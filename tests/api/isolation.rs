@@ -1,7 +1,8 @@
-//! Uploads are probed in `kino worker` processes: a reader that runs out of memory or time, or
-//! cannot run at all, costs that request a clear error, and the server keeps serving.
+//! Uploads are probed, and transformations run, in `kino worker` processes: a worker that runs
+//! out of memory or time, or cannot run at all, costs that request a clear error, and the
+//! server keeps serving.
 
-use crate::helpers::{TestApp, error_message, media, spawn_app_with};
+use crate::helpers::{CLOUD, TestApp, error_message, ffprobe, json_of, media, spawn_app_with};
 
 async fn upload_clip(app: &TestApp) -> (u16, serde_json::Value) {
     app.upload_file(
@@ -56,4 +57,104 @@ async fn uploads_are_read_by_the_worker_process() {
     let (status, body) = upload_clip(&app).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["width"], 720);
+}
+
+/// A worker that notes each command line in `log`, then runs the real one.
+fn logging_worker(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("worker.log");
+    let script = dir.join("kino-worker");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            env!("CARGO_BIN_EXE_kino")
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, log)
+}
+
+#[tokio::test]
+async fn transformations_run_in_the_worker_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (script, log) = logging_worker(dir.path());
+    let app = spawn_app_with(|c| c.isolation.worker = Some(script)).await;
+    let (status, body) = upload_clip(&app).await;
+    assert_eq!(status, 200, "{body}");
+
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/c_scale,w_320/clip.mp4"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let out = dir.path().join("out.mp4");
+    std::fs::write(&out, r.bytes().await.expect("body")).expect("write");
+    assert_eq!(ffprobe(&out)["streams"][0]["width"], 320);
+
+    let commands = std::fs::read_to_string(&log).expect("worker log");
+    let lines: Vec<&str> = commands.lines().collect();
+    assert_eq!(lines.len(), 2, "{commands}");
+    assert!(lines[0].contains("--probe"), "{commands}");
+    assert!(
+        lines[1].contains("--plan - --output - --report"),
+        "{commands}"
+    );
+}
+
+#[tokio::test]
+async fn a_transformation_out_of_time_is_stopped_and_nothing_is_kept() {
+    let app = spawn_app_with(|_| {}).await;
+    let (status, body) = upload_clip(&app).await;
+    assert_eq!(status, 200, "{body}");
+    let app = app
+        .restart_with(|c| c.isolation.max_transform_seconds = 0)
+        .await;
+
+    let (status, body) = json_of(
+        app.get(&format!("/{CLOUD}/video/upload/w_320/clip.mp4"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        error_message(&body),
+        "The transformation failed: the media could not be transformed safely (it took longer than 0 s)"
+    );
+    let (_, details) = app
+        .admin(reqwest::Method::GET, "/resources/video/upload/clip", None)
+        .await;
+    assert_eq!(details["derived"], serde_json::json!([]), "{details}");
+    assert!(app.staging_leftovers().is_empty());
+    app.assert_alive().await;
+}
+
+#[tokio::test]
+async fn a_transformation_out_of_memory_is_a_clear_error_and_the_server_lives() {
+    let app = spawn_app_with(|_| {}).await;
+    let (status, body) = upload_clip(&app).await;
+    assert_eq!(status, 200, "{body}");
+    // Too little address space for the decoder and encoder of a 720x1080 clip.
+    let app = app
+        .restart_with(|c| c.isolation.max_memory_bytes = 48 * 1024 * 1024)
+        .await;
+
+    let (status, body) = json_of(
+        app.get(&format!("/{CLOUD}/video/upload/w_320/clip.mp4"))
+            .await,
+    )
+    .await;
+    assert!(matches!(status, 400 | 500), "{status} {body}");
+    assert!(
+        error_message(&body).starts_with("The transformation failed: "),
+        "{body}"
+    );
+    app.assert_alive().await;
+    // With room again, the same URL is made.
+    let app = app.restart_with(|_| {}).await;
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/w_320/clip.mp4"))
+        .await;
+    assert_eq!(r.status(), 200);
 }

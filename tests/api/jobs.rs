@@ -3,7 +3,26 @@
 
 use std::time::Duration;
 
-use crate::helpers::{CLOUD, media, spawn_app_with};
+use kino::catalog::{Catalog, JobRow};
+
+use crate::helpers::{CLOUD, make_clip, media, spawn_app_with};
+
+/// Waits (up to `limit`) for the first job `pick` accepts.
+async fn wait_for_job(
+    catalog: &Catalog,
+    limit: Duration,
+    pick: impl Fn(&JobRow) -> bool,
+) -> JobRow {
+    let started = std::time::Instant::now();
+    loop {
+        let jobs = catalog.list_jobs(CLOUD, 10).await.unwrap();
+        if let Some(j) = jobs.iter().find(|j| pick(j)) {
+            return j.clone();
+        }
+        assert!(started.elapsed() < limit, "no such job yet: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 #[tokio::test]
 async fn a_notification_nobody_takes_is_retried_then_kept_as_failed() {
@@ -26,21 +45,9 @@ async fn a_notification_nobody_takes_is_retried_then_kept_as_failed() {
         .await;
     assert_eq!(status, 200, "{body}");
 
-    let catalog = kino::catalog::Catalog::open(&app.database_url())
-        .await
-        .unwrap();
+    let catalog = Catalog::open(&app.database_url()).await.unwrap();
     let started = std::time::Instant::now();
-    let job = loop {
-        let jobs = catalog.list_jobs(CLOUD, 10).await.unwrap();
-        if let Some(j) = jobs.iter().find(|j| j.state == "failed") {
-            break j.clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "not given up yet: {jobs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let job = wait_for_job(&catalog, Duration::from_secs(30), |j| j.state == "failed").await;
     // Three attempts, 1 s then 2 s apart.
     assert_eq!((job.kind.as_str(), job.attempts), ("notify", 3));
     assert!(started.elapsed() >= Duration::from_secs(3));
@@ -53,7 +60,7 @@ async fn a_notification_nobody_takes_is_retried_then_kept_as_failed() {
 /// the same job: on PostgreSQL the claim skips rows another claimer has locked.
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_claimers_never_share_a_job() {
-    use kino::catalog::{Catalog, NewJob};
+    use kino::catalog::NewJob;
     let app = spawn_app_with(|_| {}).await;
     // Due only in the far future, so the app's own job runner leaves them alone.
     let due = 1_i64 << 60;
@@ -75,7 +82,8 @@ async fn concurrent_claimers_never_share_a_job() {
         let catalog = nodes[k % 2].clone();
         tokio::spawn(async move {
             let mut mine = Vec::new();
-            while let Some(job) = catalog.claim_job(due, i64::MAX).await.unwrap() {
+            let node = format!("node-{k}");
+            while let Some(job) = catalog.claim_job(&node, due, i64::MAX).await.unwrap() {
                 mine.push(job.id);
             }
             mine
@@ -88,4 +96,40 @@ async fn concurrent_claimers_never_share_a_job() {
     claimed.sort();
     let expected: Vec<String> = (0..40).map(|i| format!("job-{i:02}")).collect();
     assert_eq!(claimed, expected, "each job claimed exactly once");
+}
+
+/// A node stopped while it runs a job hands the job back when it starts again: the job runs at
+/// once, not after its lease (a minute here) runs out.
+#[tokio::test]
+async fn a_job_interrupted_by_a_stop_runs_again_at_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "long.mp4", 20, true);
+    let app = spawn_app_with(|c| c.jobs.lease_secs = 60).await;
+    let (status, body) = app
+        .upload_file(
+            "video",
+            &clip,
+            &[
+                ("public_id", "long"),
+                ("eager", "c_pad,w_1280,h_720,b_blurred:400:15"),
+                ("eager_async", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let catalog = Catalog::open(&app.database_url()).await.unwrap();
+    wait_for_job(&catalog, Duration::from_secs(20), |j| j.state == "running").await;
+
+    let app = app.restart_with(|c| c.jobs.lease_secs = 60).await;
+
+    let job = wait_for_job(&catalog, Duration::from_secs(40), |j| j.state == "done").await;
+    assert_eq!(job.attempts, 2, "{job:?}");
+    let (_, details) = app
+        .admin(reqwest::Method::GET, "/resources/video/upload/long", None)
+        .await;
+    assert_eq!(
+        details["derived"].as_array().map(Vec::len),
+        Some(1),
+        "{details}"
+    );
 }

@@ -1,28 +1,14 @@
-//! Untrusted media is read in `kino worker` processes, not in the server: a file crafted to
-//! crash a decoder, to eat memory or to never end costs one worker, which the kernel caps
-//! (`prlimit`: address space and CPU seconds) and the server stops after a wall-clock limit.
-//! The request gets a clear error; the server keeps serving.
-//!
-//! The worker prints one JSON line, a [`Verdict`]; anything else (a signal, a non-zero exit,
-//! no line) is reported as a file that could not be read safely.
+//! Probing an upload in a worker: `kino worker --probe FILE` prints one [`Verdict`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::{Isolation, describe_exit, last_json, not_started, unreadable};
 use crate::engine::{EngineError, MediaInfo};
 use crate::error::ErrorKind;
-
-/// How workers are run.
-#[derive(Debug, Clone)]
-pub struct Isolation {
-    /// The `kino` binary.
-    pub worker: PathBuf,
-    pub max_memory_bytes: u64,
-    pub max_seconds: u64,
-}
 
 /// What a probing worker found, as it travels on the worker's stdout.
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,17 +75,11 @@ impl Isolation {
         hint: Option<&str>,
         max_pixels: u64,
     ) -> Result<MediaInfo, EngineError> {
-        let mut command = tokio::process::Command::new("prlimit");
+        let mut command = tokio::process::Command::from(self.command(self.max_seconds));
         command
-            .arg(format!("--as={}", self.max_memory_bytes))
-            .arg(format!("--cpu={}", self.max_seconds.max(1)))
-            .arg("--")
-            .arg(&self.worker)
-            .arg("worker")
             .arg("--probe")
             .arg(path)
             .args(["--max-pixels", &max_pixels.to_string()])
-            .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,10 +87,7 @@ impl Isolation {
         if let Some(h) = hint {
             command.args(["--hint", h]);
         }
-        let child = command.spawn().map_err(|e| EngineError::Isolated {
-            kind: ErrorKind::Internal,
-            message: format!("the media worker could not be started: {e}"),
-        })?;
+        let child = command.spawn().map_err(|e| not_started(&e))?;
         let limit = Duration::from_secs(self.max_seconds);
         let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
             Ok(Ok(output)) => output,
@@ -128,43 +105,13 @@ impl Isolation {
                 )));
             }
         };
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let verdict = stdout
-            .lines()
-            .rev()
-            .find(|l| l.starts_with('{'))
-            .and_then(|l| serde_json::from_str::<Verdict>(l).ok());
-        match (verdict, output.status.code()) {
-            (Some(v), Some(0)) => v.into_result(),
-            // prlimit's own codes: the worker could not be executed (not the file's fault).
-            (_, Some(code @ (126 | 127))) => Err(EngineError::Isolated {
-                kind: ErrorKind::Internal,
-                message: format!(
-                    "the media worker {} could not be run (status {code}): {}",
-                    self.worker.display(),
-                    String::from_utf8_lossy(&output.stderr).trim()
-                ),
-            }),
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Some(e) = self.not_run(&output.status, &stderr) {
+            return Err(e);
+        }
+        match last_json::<Verdict>(&String::from_utf8_lossy(&output.stdout)) {
+            Some(v) if output.status.success() => v.into_result(),
             _ => Err(unreadable(&describe_exit(&output.status))),
         }
-    }
-}
-
-fn unreadable(why: &str) -> EngineError {
-    EngineError::Isolated {
-        kind: ErrorKind::BadInput,
-        message: format!("the file could not be read safely ({why})"),
-    }
-}
-
-fn describe_exit(status: &std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (_, Some(9)) => "the reader was stopped: it used too much memory or time".into(),
-        (_, Some(24)) => "the reader used too much CPU time".into(),
-        (_, Some(11)) => "the reader crashed".into(),
-        (_, Some(signal)) => format!("the reader was stopped by signal {signal}"),
-        (Some(code), None) => format!("the reader failed with status {code}"),
-        (None, None) => "the reader ended without a verdict".into(),
     }
 }

@@ -185,6 +185,11 @@ pub struct Limits {
     pub transform_workers: u64,
     /// Transformations waiting for a worker before new ones get 503.
     pub transform_queue: u64,
+    /// Transformations one account may have queued or running at once before new ones get
+    /// 429 (0: no limit but the queue's).
+    pub max_account_transforms: u64,
+    /// The largest output a transformation may make, in bytes.
+    pub max_output_bytes: u64,
 }
 
 impl Default for Config {
@@ -221,6 +226,8 @@ impl Default for Limits {
             max_video_pixels: 7680 * 4320,
             transform_workers: 0,
             transform_queue: 16,
+            max_account_transforms: 0,
+            max_output_bytes: 8 * 1024 * MIB,
         }
     }
 }
@@ -245,6 +252,8 @@ const ENV_KEYS: &[&str] = &[
     "limits.max_video_pixels",
     "limits.transform_workers",
     "limits.transform_queue",
+    "limits.max_account_transforms",
+    "limits.max_output_bytes",
     "jobs.workers",
     "jobs.lease_secs",
     "jobs.retry_secs",
@@ -362,6 +371,7 @@ impl Config {
             ("limits.max_video_seconds", l.max_video_seconds),
             ("limits.max_video_pixels", l.max_video_pixels),
             ("limits.transform_queue", l.transform_queue),
+            ("limits.max_output_bytes", l.max_output_bytes),
             (
                 "isolation.max_memory_bytes",
                 self.isolation.max_memory_bytes,

@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Conflict,
     /// The input is bigger than a configured limit.
     TooLarge,
+    /// The caller has too much work in progress; try again when some of it is done.
+    RateLimited,
     /// The server is at capacity or a dependency is down; try again later.
     Busy,
     /// A bug or an unexpected failure of the machine.

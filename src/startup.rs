@@ -128,7 +128,11 @@ impl App {
         let node = node_id(&config.data_dir)?;
         let kino = Kino {
             node,
-            derived: crate::derived::Cache::new(workers, queue),
+            derived: crate::derived::Cache::new(
+                workers,
+                queue,
+                usize::try_from(config.limits.max_account_transforms).unwrap_or(usize::MAX),
+            ),
             account: Arc::new(account),
             catalog,
             store,

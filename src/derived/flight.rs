@@ -47,11 +47,15 @@ pub struct Flight {
     followers: AtomicUsize,
     pub cancel: Arc<AtomicBool>,
     hasher: Arc<Mutex<(Md5, u64)>>,
+    /// The most bytes the output may have; writing more fails and sets `over_limit`.
+    pub max_bytes: u64,
+    over_limit: AtomicBool,
 }
 
 impl Flight {
-    /// Creates the staging file and returns the flight and the writer the engine writes into.
-    pub fn create(path: PathBuf) -> io::Result<(Arc<Flight>, FlightWriter)> {
+    /// Creates the staging file and returns the flight and the writer the engine writes into,
+    /// which refuses to write more than `max_bytes`.
+    pub fn create(path: PathBuf, max_bytes: u64) -> io::Result<(Arc<Flight>, FlightWriter)> {
         let file = File::options().write(true).create_new(true).open(&path)?;
         let reader = Arc::new(File::open(&path)?);
         let (progress, _) = watch::channel(Progress {
@@ -66,6 +70,8 @@ impl Flight {
             followers: AtomicUsize::new(0),
             cancel: Arc::new(AtomicBool::new(false)),
             hasher: hasher.clone(),
+            max_bytes,
+            over_limit: AtomicBool::new(false),
         });
         let writer = FlightWriter {
             file,
@@ -73,6 +79,11 @@ impl Flight {
             hasher,
         };
         Ok((flight, writer))
+    }
+
+    /// The output outgrew `max_bytes` (and the run was stopped for it).
+    pub fn over_limit(&self) -> bool {
+        self.over_limit.load(Ordering::Relaxed)
     }
 
     pub fn finish(&self, state: State) {
@@ -139,8 +150,12 @@ impl Write for FlightWriter {
         if self.flight.cancel.load(Ordering::Relaxed) {
             return Err(io::ErrorKind::BrokenPipe.into());
         }
-        self.file.write_all(buf)?;
         if let Ok(mut h) = self.hasher.lock() {
+            if h.1 + buf.len() as u64 > self.flight.max_bytes {
+                self.flight.over_limit.store(true, Ordering::Relaxed);
+                return Err(io::Error::other("the output outgrew its limit"));
+            }
+            self.file.write_all(buf)?;
             h.0.update(buf);
             h.1 += buf.len() as u64;
         }

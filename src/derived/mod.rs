@@ -25,6 +25,10 @@ pub struct Cache {
     claimed: Arc<Mutex<HashSet<String>>>,
     workers: Arc<Semaphore>,
     queue: Arc<Semaphore>,
+    /// Places each account (cloud) holds in the queue, and the most one may hold (0: no
+    /// limit but the queue's).
+    accounts: Arc<Mutex<HashMap<String, usize>>>,
+    account_limit: usize,
     /// Engine runs started since the process began (`/metrics`).
     runs: Arc<AtomicU64>,
     workers_total: usize,
@@ -32,13 +36,16 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// `workers` transformations run at once; `queue` more may wait.
-    pub fn new(workers: usize, queue: usize) -> Cache {
+    /// `workers` transformations run at once; `queue` more may wait; one account may hold at
+    /// most `account_limit` of those places (0: no limit of its own).
+    pub fn new(workers: usize, queue: usize, account_limit: usize) -> Cache {
         Cache {
             flights: Arc::default(),
             claimed: Arc::default(),
             workers: Arc::new(Semaphore::new(workers.max(1))),
             queue: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            accounts: Arc::default(),
+            account_limit,
             runs: Arc::default(),
             workers_total: workers.max(1),
             queue_total: workers.max(1) + queue,
@@ -96,15 +103,60 @@ impl Cache {
         }
     }
 
-    /// A place in the queue, or `None` when it is full.
-    pub fn enqueue(&self) -> Option<OwnedSemaphorePermit> {
-        self.queue.clone().try_acquire_owned().ok()
+    /// A place in the queue for a transformation of `cloud`, or why there is none.
+    pub fn enqueue(&self, cloud: &str) -> Result<Queued, Refused> {
+        let permit = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refused::Full)?;
+        let mut held = self.accounts.lock().map_err(|_| Refused::Full)?;
+        let mine = held.entry(cloud.to_string()).or_insert(0);
+        if self.account_limit > 0 && *mine >= self.account_limit {
+            return Err(Refused::Account(self.account_limit));
+        }
+        *mine += 1;
+        Ok(Queued {
+            _permit: permit,
+            cloud: cloud.to_string(),
+            accounts: self.accounts.clone(),
+        })
     }
 
     /// Waits for a worker.
     pub async fn worker(&self) -> Option<OwnedSemaphorePermit> {
         self.workers.clone().acquire_owned().await.ok()
     }
+}
+
+/// A transformation's place in the queue; given back when dropped.
+#[derive(Debug)]
+pub struct Queued {
+    _permit: OwnedSemaphorePermit,
+    cloud: String,
+    accounts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.accounts.lock()
+            && let Some(n) = held.get_mut(&self.cloud)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.cloud);
+            }
+        }
+    }
+}
+
+/// Why a transformation got no place in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The engine's queue is full.
+    Full,
+    /// The account already has this many transformations queued or running.
+    Account(usize),
 }
 
 /// A snapshot of the engine's load.

@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// The engine's queue is full.
     #[error("{0}")]
     Busy(String),
+    /// The account has as many transformations in progress as it may.
+    #[error("{0}")]
+    RateLimited(String),
     /// A transformation that failed while running, as its flight reported it.
     #[error("{message}")]
     Failed { kind: ErrorKind, message: String },
@@ -59,6 +62,7 @@ impl ServiceError {
             ServiceError::Transformation(_) => ErrorKind::BadInput,
             ServiceError::Plan(e) => e.kind(),
             ServiceError::Busy(_) => ErrorKind::Busy,
+            ServiceError::RateLimited(_) => ErrorKind::RateLimited,
             ServiceError::Failed { kind, .. } => *kind,
         }
     }

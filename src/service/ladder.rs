@@ -44,9 +44,7 @@ impl Kino {
             plans.push(plan.into_segments(start, SEGMENT_SECONDS));
         }
         let merged = crate::plan::merge(plans)?;
-        let _queued = self.derived.enqueue().ok_or_else(|| {
-            ServiceError::Busy("Too many transformations in progress; try again shortly".into())
-        })?;
+        let _queued = self.queue_place(&asset.cloud)?;
         let _worker = self
             .derived
             .worker()

@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::transform::{Transformed, failed, follow};
+use super::transform::{Transformed, failed, follow, too_large};
 use super::{Kino, ServiceError};
 use crate::catalog::{Asset, Derived};
 use crate::derived::{self, Flight, FlightWriter, State};
@@ -113,9 +113,7 @@ impl Kino {
         if let Some(flight) = self.join_run(&spec, &wanted, last) {
             return follow(&flight, format).await;
         }
-        let queued = self.derived.enqueue().ok_or_else(|| {
-            ServiceError::Busy("Too many transformations in progress; try again shortly".into())
-        })?;
+        let queued = self.queue_place(&wanted.row.cloud)?;
         // The wanted piece first: when another flight makes it, nothing else is registered.
         let Some(mine) = self.pending(&wanted.row) else {
             return match self.derived.running(&wanted.row.id) {
@@ -206,7 +204,7 @@ impl Kino {
             self.staging
                 .dir()
                 .join(format!("segment-{}-{}.part", row.id, rand::random::<u32>()));
-        let (flight, writer) = Flight::create(staging).ok()?;
+        let (flight, writer) = Flight::create(staging, self.limits.max_output_bytes).ok()?;
         if self.derived.register(&row.id, flight.clone()).is_err() {
             let _ = std::fs::remove_file(&flight.path);
             return None;
@@ -239,6 +237,10 @@ impl Kino {
                 let flight = p.flight.clone();
                 let state = match write_error {
                     None => kino.store_segment(p).await,
+                    Some(_) if p.flight.over_limit() => {
+                        let _ = std::fs::remove_file(&p.flight.path);
+                        failed(ErrorKind::TooLarge, &too_large(p.flight.max_bytes))
+                    }
                     Some(e) => {
                         let _ = std::fs::remove_file(&p.flight.path);
                         failed(ErrorKind::Internal, &format!("writing a segment: {e}"))

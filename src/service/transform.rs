@@ -189,18 +189,19 @@ impl Kino {
         };
         // The queue place comes first: planning may analyse the picture (faces, g_auto), and
         // a flood of such requests must be refused before that work, not after it.
-        let queued = self.derived.enqueue().ok_or_else(|| {
-            ServiceError::Busy("Too many transformations in progress; try again shortly".into())
-        })?;
+        let queued = self.queue_place(&asset.cloud)?;
         let plan = plan.await?;
         let staging = self
             .staging
             .dir()
             .join(format!("derived-{id}-{}.part", rand::random::<u32>()));
-        let (flight, writer) = Flight::create(staging).map_err(|e| ServiceError::Failed {
-            kind: ErrorKind::Internal,
-            message: format!("creating a staging file: {e}"),
-        })?;
+        let (flight, writer) =
+            Flight::create(staging, self.limits.max_output_bytes).map_err(|e| {
+                ServiceError::Failed {
+                    kind: ErrorKind::Internal,
+                    message: format!("creating a staging file: {e}"),
+                }
+            })?;
         if let Err(other) = self.derived.register(id, flight.clone()) {
             let _ = std::fs::remove_file(&flight.path);
             return follow(&other, format).await;
@@ -232,6 +233,21 @@ impl Kino {
             kino.derived.forget(&id);
         });
         started(follower, format).await
+    }
+
+    /// A place in the engine's queue for a transformation of `cloud`'s media.
+    pub(super) fn queue_place(&self, cloud: &str) -> Result<derived::Queued, ServiceError> {
+        self.derived
+            .enqueue(cloud)
+            .map_err(|refused| match refused {
+                derived::Refused::Full => ServiceError::Busy(
+                    "Too many transformations in progress; try again shortly".into(),
+                ),
+                derived::Refused::Account(n) => ServiceError::RateLimited(format!(
+                    "Too many transformations in progress for this account (at most {n} at once); \
+                 try again shortly"
+                )),
+            })
     }
 
     /// Plans the output: the asset and its layers on local paths, with what the probe knows.
@@ -329,6 +345,10 @@ impl Kino {
         .await;
         let stats = match run {
             Ok(Ok(stats)) => stats,
+            Ok(Err(_)) if flight.over_limit() => {
+                let _ = std::fs::remove_file(&flight.path);
+                return failed(ErrorKind::TooLarge, &too_large(flight.max_bytes));
+            }
             Ok(Err(e)) => {
                 let _ = std::fs::remove_file(&flight.path);
                 if matches!(e, crate::engine::EngineError::Cancelled) {
@@ -449,6 +469,11 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| internal(e.to_string()))?
         .map_err(|e| internal(e.to_string()))
+}
+
+/// Why a flight whose output outgrew `limit` failed.
+pub(super) fn too_large(limit: u64) -> String {
+    format!("The transformation's output is larger than the maximum of {limit} bytes")
 }
 
 pub(super) fn failed(kind: ErrorKind, message: &str) -> State {

@@ -11,6 +11,7 @@ mod helpers;
 mod images;
 mod isolation;
 mod jobs;
+mod limits;
 mod live;
 mod scale;
 mod streaming;

@@ -76,6 +76,27 @@ pub struct Security {
     /// that already exist (eager ones) and signed URLs may be delivered; other transformations
     /// are refused (401) instead of made on the fly.
     pub strict_transformations: bool,
+    /// Strict referral: comma-separated domains (`example.com` also allows its subdomains)
+    /// whose pages may embed this account's media. When set, unsigned deliveries need a
+    /// `Referer` on one of them.
+    pub allowed_referrers: String,
+    /// With `allowed_referrers` set: requests without any `Referer` are served too.
+    pub allow_missing_referrer: bool,
+    /// Comma-separated output formats (`pdf,zip`) only signed URLs may deliver.
+    pub restricted_formats: String,
+    /// Comma-separated delivery types (`upload`, `private`, `authenticated`) only signed URLs
+    /// may deliver.
+    pub restricted_types: String,
+}
+
+impl Security {
+    /// A comma-separated setting as lower-case items.
+    pub fn list(text: &str) -> Vec<String> {
+        text.split(',')
+            .map(|s| s.trim().trim_start_matches('.').to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// Which addresses remote media may come from.
@@ -267,6 +288,10 @@ const ENV_KEYS: &[&str] = &[
     "live.window_segments",
     "fetch.allow_networks",
     "security.strict_transformations",
+    "security.allowed_referrers",
+    "security.allow_missing_referrer",
+    "security.restricted_formats",
+    "security.restricted_types",
     "isolation.enabled",
     "isolation.worker",
     "isolation.max_memory_bytes",
@@ -351,6 +376,13 @@ impl Config {
         }
         if self.live.segment_secs < self.live.part_secs || self.live.segment_secs > 30.0 {
             problems.push("live.segment_secs: must be at least part_secs and at most 30".into());
+        }
+        for t in Security::list(&self.security.restricted_types) {
+            if crate::url::DeliveryType::parse(&t).is_none() {
+                problems.push(format!(
+                    "security.restricted_types: {t:?} is not one of upload, private, authenticated"
+                ));
+            }
         }
         problems.extend(self.zero_problems());
         problems

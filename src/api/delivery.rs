@@ -82,6 +82,13 @@ async fn serve(
         )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
+    let format = path
+        .transformation
+        .format()
+        .or(path.extension.as_deref())
+        .unwrap_or(&asset.format);
+    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    kino.check_restrictions(&path, format, referer).await?;
     let original = path.transformation.is_empty()
         && path
             .extension

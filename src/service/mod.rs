@@ -19,6 +19,7 @@ pub mod notify;
 pub mod profiles;
 pub mod remote;
 pub mod resources;
+mod restrictions;
 pub mod segments;
 pub mod streaming;
 mod strict;

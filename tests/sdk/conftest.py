@@ -57,8 +57,9 @@ _current_server = None  # for attaching the server log to failing test reports
 class Server:
     """A running ``kino serve`` process bound to 127.0.0.1 on an ephemeral port."""
 
-    def __init__(self, binary: Path, workdir: Path):
+    def __init__(self, binary: Path, workdir: Path, extra_env=None):
         self.binary = binary
+        self.extra_env = dict(extra_env or {})
         self.workdir = workdir
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -78,6 +79,7 @@ class Server:
         # Short job leases and retry delays, so crash and retry tests finish quickly.
         env.setdefault("KINO_JOBS__LEASE_SECS", "2")
         env.setdefault("KINO_JOBS__RETRY_SECS", "1")
+        env.update(self.extra_env)
         with open(stdout_path, "wb") as out, open(self.stderr_path, "ab") as err:
             err.write(f"\n----- kino start #{self.starts} -----\n".encode())
             err.flush()

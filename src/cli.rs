@@ -45,6 +45,10 @@ pub struct WorkerArgs {
     /// `{"failed": …}`): how the server reads a transformation it runs here.
     #[arg(long, conflicts_with = "probe")]
     pub report: bool,
+    /// The plan is a merged plan (several outputs of one run); they leave on stdout
+    /// interleaved in frames (`isolation::FramedSink`).
+    #[arg(long, conflicts_with = "probe")]
+    pub merged: bool,
 }
 
 /// `kino plan`: what the engine would run, for benches and debugging.
@@ -208,80 +212,9 @@ pub fn config(args: &ConfigArgs) -> Result<(), String> {
     }
 }
 
-/// Runs a plan read from a file or stdin and writes the output to a file or stdout.
+/// `kino worker`: see `isolation::worker`.
 pub fn worker(args: &WorkerArgs) -> Result<(), String> {
-    use std::io::Read;
-    exit_with_parent();
-    if let Some(file) = &args.probe {
-        crate::engine::init().map_err(|e| e.to_string())?;
-        let verdict = crate::engine::probe(file, args.hint.as_deref(), args.max_pixels);
-        println!("{}", crate::isolation::Verdict::from(verdict).to_json());
-        return Ok(());
-    }
-    let mut text = String::new();
-    match args.plan.as_deref().filter(|p| p.as_os_str() != "-") {
-        Some(path) => {
-            text = std::fs::read_to_string(path)
-                .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        }
-        None => {
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| format!("reading the plan from stdin: {e}"))?;
-        }
-    }
-    let plan: crate::plan::Plan =
-        serde_json::from_str(&text).map_err(|e| format!("the plan is not valid JSON: {e}"))?;
-    crate::engine::init().map_err(|e| e.to_string())?;
-    let cancel = std::sync::atomic::AtomicBool::new(false);
-    let mut result = Ok(crate::engine::RunStats::default());
-    for _ in 0..args.repeat.max(1) {
-        result = match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
-            Some(path) => {
-                let file = std::fs::File::create(path)
-                    .map_err(|e| format!("creating {}: {e}", path.display()))?;
-                crate::engine::run(&plan, std::io::BufWriter::new(file), &cancel)
-            }
-            None => crate::engine::run(&plan, raw_stdout()?, &cancel),
-        };
-        if result.is_err() {
-            break;
-        }
-    }
-    if args.report {
-        eprintln!("{}", crate::isolation::Report::from(&result).to_json());
-    }
-    let stats = result.map_err(|e| e.to_string())?;
-    tracing::info!(
-        video_frames = stats.video_frames,
-        audio_frames = stats.audio_frames,
-        "plan done"
-    );
-    Ok(())
-}
-
-/// Ends this process when the one that started it is gone (a server killed with -9 leaves
-/// no worker running on).
-fn exit_with_parent() {
-    let parent = std::os::unix::process::parent_id();
-    std::thread::spawn(move || {
-        loop {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            if std::os::unix::process::parent_id() != parent {
-                std::process::exit(1);
-            }
-        }
-    });
-}
-
-/// Stdout without Rust's line buffering: media bytes leave as the muxer writes them.
-fn raw_stdout() -> Result<std::fs::File, String> {
-    use std::os::fd::AsFd;
-    let fd = std::io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| format!("stdout: {e}"))?;
-    Ok(std::fs::File::from(fd))
+    crate::isolation::worker::main(args)
 }
 
 /// Prints the plan for a local file (JSON), or the `ffmpeg` arguments doing the same work.

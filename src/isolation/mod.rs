@@ -4,14 +4,15 @@
 //! The request gets a clear error; the server keeps serving.
 //!
 //! Two kinds of work go there: probing an upload ([`probe`]) and running a transformation's
-//! plan ([`transform`]). A worker reports how it ended in one JSON line; anything else (a
+//! plan or merged plan ([`transform`]); [`worker`] is the child's side. A worker reports how it ended in one JSON line; anything else (a
 //! signal, a non-zero exit, no line) is reported as media that could not be read safely.
 
 mod probe;
 mod transform;
+pub mod worker;
 
 pub use probe::Verdict;
-pub use transform::Report;
+pub use transform::{FramedSink, Report};
 
 use std::path::PathBuf;
 use std::process::ExitStatus;

@@ -7,7 +7,7 @@
 //! past its wall-clock limit; `prlimit` caps its memory and CPU time.
 
 use std::io::{Read, Write};
-use std::process::Stdio;
+use std::process::{ChildStdout, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{Isolation, describe_exit, last_json, not_started};
 use crate::engine::{EngineError, RunStats};
 use crate::error::ErrorKind;
-use crate::plan::Plan;
+use crate::plan::{MergedPlan, Plan};
 
 /// How a transforming worker ended, as its last stderr line.
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,14 +74,38 @@ impl Isolation {
         mut out: impl Write,
         cancel: &AtomicBool,
     ) -> Result<RunStats, EngineError> {
-        let json = serde_json::to_vec(plan).map_err(|e| EngineError::Isolated {
-            kind: ErrorKind::Internal,
-            message: format!("the plan could not be serialized: {e}"),
-        })?;
+        let json = serialized(plan)?;
+        self.supervise(&[], json, cancel, |stdout| copy(stdout, &mut out))
+    }
+
+    /// Runs a merged plan in a worker, writing output `k` into `sinks[k]`; blocking, like
+    /// `engine::run_merged`. The outputs travel interleaved on one pipe, in frames.
+    pub fn run_merged(
+        &self,
+        merged: &MergedPlan,
+        mut sinks: Vec<impl Write>,
+        cancel: &AtomicBool,
+    ) -> Result<RunStats, EngineError> {
+        let json = serialized(merged)?;
+        self.supervise(&["--merged"], json, cancel, |stdout| {
+            unframe(stdout, &mut sinks)
+        })
+    }
+
+    /// Starts a worker on the plan `json`, hands its stdout to `consume`, and watches it:
+    /// killed when `cancel` is set or its time is up.
+    fn supervise(
+        &self,
+        extra: &[&str],
+        json: Vec<u8>,
+        cancel: &AtomicBool,
+        consume: impl FnOnce(&mut ChildStdout) -> std::io::Result<()>,
+    ) -> Result<RunStats, EngineError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
         let mut command = self.command(self.max_transform_seconds.saturating_mul(cores));
         command
             .args(["--plan", "-", "--output", "-", "--report"])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -128,7 +152,7 @@ impl Isolation {
                     std::thread::sleep(Duration::from_millis(50));
                 }
             });
-            let copied = copy(&mut stdout, &mut out);
+            let copied = consume(&mut stdout);
             if copied.is_err() {
                 kill();
             }
@@ -194,6 +218,13 @@ impl Isolation {
     }
 }
 
+fn serialized(plan: &impl Serialize) -> Result<Vec<u8>, EngineError> {
+    serde_json::to_vec(plan).map_err(|e| EngineError::Isolated {
+        kind: ErrorKind::Internal,
+        message: format!("the plan could not be serialized: {e}"),
+    })
+}
+
 fn unsafe_media(why: &str) -> EngineError {
     EngineError::Isolated {
         kind: ErrorKind::BadInput,
@@ -214,6 +245,61 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<()> {
     }
 }
 
+/// One output's bytes in a worker's framed stdout: `[output: u32 LE][length: u32 LE]` then
+/// the bytes. How a merged run's outputs share one pipe.
+#[derive(Debug)]
+pub struct FramedSink<W: Write> {
+    pub output: u32,
+    pub pipe: std::sync::Arc<Mutex<W>>,
+}
+
+impl<W: Write> Write for FramedSink<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        let buf = &buf[..len as usize];
+        let mut pipe = self
+            .pipe
+            .lock()
+            .map_err(|_| std::io::Error::other("the output pipe's lock is poisoned"))?;
+        let mut frame = Vec::with_capacity(8 + buf.len());
+        frame.extend_from_slice(&self.output.to_le_bytes());
+        frame.extend_from_slice(&len.to_le_bytes());
+        frame.extend_from_slice(buf);
+        pipe.write_all(&frame)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads frames (see [`FramedSink`]) to the end, writing each into its sink.
+fn unframe(from: &mut impl Read, sinks: &mut [impl Write]) -> std::io::Result<()> {
+    let mut header = [0u8; 8];
+    let mut buf = Vec::new();
+    loop {
+        match from.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e),
+        }
+        let [o0, o1, o2, o3, l0, l1, l2, l3] = header;
+        let output = u32::from_le_bytes([o0, o1, o2, o3]) as usize;
+        let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
+        let sink = sinks
+            .get_mut(output)
+            .ok_or_else(|| std::io::Error::other(format!("the worker wrote to output {output}")))?;
+        buf.resize(len, 0);
+        from.read_exact(&mut buf)?;
+        sink.write_all(&buf)?;
+    }
+    for sink in sinks {
+        sink.flush()?;
+    }
+    Ok(())
+}
+
 /// Reads `from` to its end, keeping the last [`STDERR_KEPT`] bytes as text.
 fn read_tail(from: &mut impl Read) -> String {
     let mut kept: Vec<u8> = Vec::new();
@@ -225,4 +311,38 @@ fn read_tail(from: &mut impl Read) -> String {
         }
     }
     String::from_utf8_lossy(&kept).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framed_outputs_come_apart_as_they_were_written() {
+        let pipe = std::sync::Arc::new(Mutex::new(Vec::<u8>::new()));
+        let mut sinks: Vec<FramedSink<Vec<u8>>> = (0..3)
+            .map(|output| FramedSink {
+                output,
+                pipe: pipe.clone(),
+            })
+            .collect();
+        sinks[1].write_all(b"one").unwrap();
+        sinks[0].write_all(b"zero").unwrap();
+        sinks[1].write_all(b" more").unwrap();
+        sinks[2].write_all(b"two").unwrap();
+        let bytes = pipe.lock().unwrap().clone();
+
+        let mut outs = vec![Vec::new(), Vec::new(), Vec::new()];
+        unframe(&mut bytes.as_slice(), &mut outs).unwrap();
+        assert_eq!(
+            outs,
+            [b"zero".to_vec(), b"one more".to_vec(), b"two".to_vec()]
+        );
+
+        // A frame for an output that does not exist is an error, not a panic.
+        let mut two = vec![Vec::new(), Vec::new()];
+        assert!(unframe(&mut bytes.as_slice(), &mut two).is_err());
+        let mut none: Vec<Vec<u8>> = Vec::new();
+        assert!(unframe(&mut bytes.as_slice(), &mut none).is_err());
+    }
 }

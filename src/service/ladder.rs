@@ -71,8 +71,10 @@ impl Kino {
         let storing = tokio::spawn(self.clone().store_pieces(store));
         self.derived.count_run();
         let never = AtomicBool::new(false);
-        let ran = tokio::task::spawn_blocking(move || {
-            crate::engine::run_merged(&merged, writers, &never)
+        let isolation = self.isolation.clone();
+        let ran = tokio::task::spawn_blocking(move || match isolation {
+            Some(isolation) => isolation.run_merged(&merged, writers, &never).map(|_| ()),
+            None => crate::engine::run_merged(&merged, writers, &never).map(|_| ()),
         })
         .await;
         let stored = storing.await;

@@ -158,3 +158,47 @@ async fn a_transformation_out_of_memory_is_a_clear_error_and_the_server_lives() 
         .await;
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn an_eager_ladder_runs_in_one_worker_with_its_outputs_framed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (script, log) = logging_worker(dir.path());
+    let app = spawn_app_with(|c| c.isolation.worker = Some(script)).await;
+    let (status, body) = app
+        .upload_file(
+            "video",
+            &media("portrait-720x1080-h264-aac.mp4"),
+            &[("public_id", "clip"), ("eager", "sp_sd/m3u8")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let commands = std::fs::read_to_string(&log).expect("worker log");
+    let merged: Vec<&str> = commands
+        .lines()
+        .filter(|l| l.contains("--merged"))
+        .collect();
+    assert_eq!(merged.len(), 1, "{commands}");
+    // Every rendition's segments came out of that one run and are stored.
+    let (_, details) = app
+        .admin(reqwest::Method::GET, "/resources/video/upload/clip", None)
+        .await;
+    let derived = details["derived"].as_array().expect("derived").len();
+    assert!(derived >= 4, "{details}");
+    let r = app
+        .get(&format!("/{CLOUD}/video/upload/sp_sd/clip.m3u8"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let master = r.text().await.expect("master playlist");
+    let variants = master
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+        .count();
+    assert!(variants >= 2, "{master}");
+    assert!(
+        !commands
+            .lines()
+            .any(|l| l.contains("--plan - --output - --report") && !l.contains("--merged")),
+        "nothing was made outside the ladder run: {commands}"
+    );
+}

@@ -49,6 +49,10 @@ pub struct WorkerArgs {
     /// interleaved in frames (`isolation::FramedSink`).
     #[arg(long, conflicts_with = "probe")]
     pub merged: bool,
+    /// Read an analysis job (`isolation::AnalysisJob`) instead of a plan and print what it
+    /// finds as one JSON line.
+    #[arg(long, conflicts_with_all = ["probe", "merged"])]
+    pub analyse: bool,
 }
 
 /// `kino plan`: what the engine would run, for benches and debugging.

@@ -3,14 +3,17 @@
 //! (`prlimit`: address space and CPU seconds) and the server stops after a wall-clock limit.
 //! The request gets a clear error; the server keeps serving.
 //!
-//! Two kinds of work go there: probing an upload ([`probe`]) and running a transformation's
-//! plan or merged plan ([`transform`]); [`worker`] is the child's side. A worker reports how it ended in one JSON line; anything else (a
+//! Three kinds of work go there: probing an upload ([`probe`]), looking at a picture before
+//! planning ([`analysis`]) and running a transformation's plan or merged plan
+//! ([`transform`]); [`worker`] is the child's side. A worker reports how it ended in one JSON line; anything else (a
 //! signal, a non-zero exit, no line) is reported as media that could not be read safely.
 
+mod analysis;
 mod probe;
 mod transform;
 pub mod worker;
 
+pub use analysis::{Analysed, AnalysisJob};
 pub use probe::Verdict;
 pub use transform::{FramedSink, Report};
 

@@ -6,12 +6,13 @@ use std::io::Read;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use super::{FramedSink, Report, Verdict};
+use super::{Analysed, AnalysisJob, FramedSink, Report, Verdict};
 use crate::cli::WorkerArgs;
 use crate::engine::{EngineError, RunStats};
 use crate::plan::{MergedPlan, Plan};
 
-/// Probes a file (`--probe`), or runs a plan (`--plan`, `--merged`) `--repeat` times.
+/// Probes a file (`--probe`), analyses one (`--analyse`), or runs a plan (`--plan`,
+/// `--merged`) `--repeat` times.
 pub fn main(args: &WorkerArgs) -> Result<(), String> {
     exit_with_parent();
     crate::engine::init().map_err(|e| e.to_string())?;
@@ -21,6 +22,19 @@ pub fn main(args: &WorkerArgs) -> Result<(), String> {
         return Ok(());
     }
     let text = read_plan(args)?;
+    if args.analyse {
+        let job: AnalysisJob = serde_json::from_str(&text)
+            .map_err(|e| format!("the analysis job is not valid JSON: {e}"))?;
+        let analysed = match crate::service::analysis::analyse(&job.base, &job.steps) {
+            Ok(analysis) => Analysed::Done(Box::new(analysis)),
+            Err(e) => Analysed::Failed {
+                message: e.to_string(),
+                bad_input: e.kind() == crate::error::ErrorKind::BadInput,
+            },
+        };
+        println!("{}", analysed.to_json());
+        return Ok(());
+    }
     let cancel = AtomicBool::new(false);
     let mut result = Ok(RunStats::default());
     for _ in 0..args.repeat.max(1) {

@@ -21,13 +21,21 @@ pub const FACE_CONFIRM_CASCADE: &str =
 /// Longest side of the picture faces are looked for in.
 const FACE_SIDE: u32 = 800;
 
-/// What the planner is told about the base picture.
-#[derive(Debug, Default)]
+/// What the planner is told about the base picture (it travels from a worker as JSON).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub focus: Option<Map>,
     pub faces: Vec<Region>,
     pub trim: Option<Region>,
     pub edge_color: Option<crate::url::values::Color>,
+}
+
+/// Whether `steps` need any analysis (any decoding before the plan).
+pub fn needed(steps: &[Step]) -> bool {
+    plan::wants_focus(steps)
+        || plan::wants_faces(steps)
+        || plan::wants_trim(steps).is_some()
+        || plan::wants_edge_color(steps)
 }
 
 /// Runs the analyses `steps` need on `base`.

@@ -12,15 +12,16 @@ use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
+use super::analysis::{self, Analysis};
 use super::claims::Claimed;
-use super::{Kino, ServiceError, analysis};
+use super::{Kino, ServiceError};
 use crate::catalog::{Asset, Derived};
 use crate::derived::{self, Flight, Follower, State};
 use crate::engine::{MediaInfo, MediaKind};
 use crate::error::ErrorKind;
 use crate::plan::{self, Context, Media, Plan, Source};
 use crate::store::StagedFile;
-use crate::url::{DeliveryPath, DeliveryType, ResourceType, Transformation, steps};
+use crate::url::{DeliveryPath, DeliveryType, ResourceType, Step, Transformation, steps};
 
 /// Fonts for text layers (Debian's fonts-dejavu-core).
 pub const FONT_DIR: &str = "/usr/share/fonts/truetype/dejavu";
@@ -280,15 +281,7 @@ impl Kino {
             layers.insert(key, source);
         }
         let base = self.source_of(asset).await?;
-        let analysis = {
-            let (base, steps) = (base.clone(), steps.clone());
-            tokio::task::spawn_blocking(move || analysis::analyse(&base, &steps))
-                .await
-                .map_err(|e| ServiceError::Failed {
-                    kind: ErrorKind::Internal,
-                    message: e.to_string(),
-                })??
-        };
+        let analysis = self.analyse(&base, &steps).await?;
         let ctx = Context {
             base,
             layers,
@@ -300,6 +293,34 @@ impl Kino {
             edge_color: analysis.edge_color,
         };
         Ok(plan::build(&steps, format, &ctx)?)
+    }
+
+    /// What the plan needs to know about the picture, looked at in a worker when isolation is
+    /// on (nothing is decoded when the steps need nothing).
+    async fn analyse(&self, base: &Source, steps: &[Step]) -> Result<Analysis, ServiceError> {
+        if !analysis::needed(steps) {
+            return Ok(Analysis::default());
+        }
+        if let Some(isolation) = &self.isolation {
+            let job = crate::isolation::AnalysisJob {
+                base: base.clone(),
+                steps: steps.to_vec(),
+            };
+            return isolation
+                .analyse(&job)
+                .await
+                .map_err(|e| ServiceError::Failed {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                });
+        }
+        let (base, steps) = (base.clone(), steps.to_vec());
+        tokio::task::spawn_blocking(move || analysis::analyse(&base, &steps))
+            .await
+            .map_err(|e| ServiceError::Failed {
+                kind: ErrorKind::Internal,
+                message: e.to_string(),
+            })?
     }
 
     async fn local_path_of(&self, asset: &Asset) -> Result<String, ServiceError> {

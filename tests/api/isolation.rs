@@ -202,3 +202,41 @@ async fn an_eager_ladder_runs_in_one_worker_with_its_outputs_framed() {
         "nothing was made outside the ladder run: {commands}"
     );
 }
+
+#[tokio::test]
+async fn pictures_are_looked_at_in_a_worker_only_when_the_plan_needs_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (script, log) = logging_worker(dir.path());
+    let app = spawn_app_with(|c| c.isolation.worker = Some(script)).await;
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("face-astronaut.png"),
+            &[("public_id", "face")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    for (t, analysed) in [
+        ("c_scale,w_100", false),
+        ("c_fill,g_auto,w_100,h_60", true),
+        ("c_thumb,g_face,w_80,h_80", true),
+    ] {
+        let before = std::fs::read_to_string(&log)
+            .expect("worker log")
+            .lines()
+            .count();
+        let r = app
+            .get(&format!("/{CLOUD}/image/upload/{t}/face.png"))
+            .await;
+        assert_eq!(r.status(), 200, "{t}");
+        let commands = std::fs::read_to_string(&log).expect("worker log");
+        let new: Vec<&str> = commands.lines().skip(before).collect();
+        let looked = new
+            .iter()
+            .filter(|l| l.ends_with("worker --analyse"))
+            .count();
+        assert_eq!(looked, usize::from(analysed), "{t}: {new:?}");
+        assert!(new.iter().any(|l| l.contains("--plan -")), "{t}: {new:?}");
+    }
+}

@@ -35,6 +35,7 @@ pub mod focus;
 pub mod header;
 pub mod isolation;
 pub mod live;
+pub mod metrics;
 pub mod netguard;
 pub mod params;
 pub mod plan;

@@ -128,6 +128,7 @@ impl App {
         let node = node_id(&config.data_dir)?;
         let kino = Kino {
             node,
+            metrics: Arc::default(),
             derived: crate::derived::Cache::new(
                 workers,
                 queue,

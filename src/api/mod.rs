@@ -13,6 +13,7 @@ mod error;
 pub mod extract;
 pub mod json;
 pub mod live;
+mod observe;
 mod player;
 mod provisioning;
 pub mod upload;
@@ -31,6 +32,7 @@ use crate::service::Kino;
 pub fn router(kino: Kino) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(upload::routes())
         .merge(admin::routes())
@@ -38,12 +40,17 @@ pub fn router(kino: Kino) -> Router {
         .merge(live::routes())
         .merge(provisioning::routes())
         .merge(delivery::routes())
+        .route_layer(axum::middleware::from_fn(observe::note_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Uploads stream to the staging area under their own limits; other bodies are read
         // with `limits.max_form_bytes` by the extractors.
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible))
+        .layer(axum::middleware::from_fn_with_state(
+            kino.clone(),
+            observe::observe,
+        ))
         .with_state(kino)
 }
 
@@ -82,36 +89,57 @@ fn compressible(
         })
 }
 
-async fn healthz(State(kino): State<Kino>) -> Result<Response, ApiError> {
+/// Liveness: the process serves requests (whatever its catalog and store are doing).
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: the catalog and the blob store both answer; else 503 saying which does not.
+async fn readyz(State(kino): State<Kino>) -> Result<Response, ApiError> {
     kino.catalog.ping().await.map_err(ApiError::from)?;
-    Ok(axum::Json(serde_json::json!({"status": "ok"})).into_response())
+    kino.store.check().await.map_err(ApiError::from)?;
+    Ok(
+        axum::Json(serde_json::json!({"status": "ready", "catalog": "ok", "store": "ok"}))
+            .into_response(),
+    )
 }
 
 /// The engine's counters in the Prometheus text format.
 async fn metrics(State(kino): State<Kino>) -> Response {
+    use crate::metrics::External;
     let g = kino.derived.gauges();
-    let body = format!(
-        "# HELP kino_engine_runs_total Engine runs started (transformations, segment runs, ladders).\n\
-         # TYPE kino_engine_runs_total counter\n\
-         kino_engine_runs_total {}\n\
-         # HELP kino_engine_workers_busy Engine workers running a transformation.\n\
-         # TYPE kino_engine_workers_busy gauge\n\
-         kino_engine_workers_busy {}\n\
-         # HELP kino_engine_queued Transformations holding a queue place (running or waiting).\n\
-         # TYPE kino_engine_queued gauge\n\
-         kino_engine_queued {}\n\
-         # HELP kino_derived_flights Derived files being made.\n\
-         # TYPE kino_derived_flights gauge\n\
-         kino_derived_flights {}\n\
-         # HELP kino_live_sessions Live sessions ingested by this node.\n\
-         # TYPE kino_live_sessions gauge\n\
-         kino_live_sessions {}\n",
-        g.runs_started,
-        g.workers_busy,
-        g.queued,
-        g.flights,
-        kino.live.running()
-    );
+    let body = kino.metrics.render(&[
+        External {
+            name: "kino_engine_runs_total",
+            help: "Engine runs started (transformations, segment runs, ladders).",
+            kind: "counter",
+            value: g.runs_started as f64,
+        },
+        External {
+            name: "kino_engine_workers_busy",
+            help: "Engine workers running a transformation.",
+            kind: "gauge",
+            value: g.workers_busy as f64,
+        },
+        External {
+            name: "kino_engine_queued",
+            help: "Transformations holding a queue place (running or waiting).",
+            kind: "gauge",
+            value: g.queued as f64,
+        },
+        External {
+            name: "kino_derived_flights",
+            help: "Derived files being made.",
+            kind: "gauge",
+            value: g.flights as f64,
+        },
+        External {
+            name: "kino_live_sessions",
+            help: "Live sessions ingested by this node.",
+            kind: "gauge",
+            value: kino.live.running() as f64,
+        },
+    ]);
     (
         [(
             axum::http::header::CONTENT_TYPE,

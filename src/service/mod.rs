@@ -45,6 +45,8 @@ pub struct Kino {
     pub chunks: chunks::ChunkArea,
     /// Derived files being made, and the engine's worker and queue limits.
     pub derived: crate::derived::Cache,
+    /// What `/metrics` counts.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// For webhooks (operators' own endpoints, private addresses allowed).
     pub http: reqwest::Client,
     /// For media at users' URLs: only addresses `guard` allows.

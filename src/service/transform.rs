@@ -176,17 +176,26 @@ impl Kino {
             Box<dyn std::future::Future<Output = Result<Plan, ServiceError>> + Send + '_>,
         >,
     ) -> Result<Transformed, ServiceError> {
+        use crate::metrics::Lookup;
         if let Some(found) = self.catalog.find_derived(id).await? {
+            self.metrics.count_derived(Lookup::Stored);
             return Ok(Transformed::Stored(found));
         }
         if let Some(flight) = self.derived.running(id) {
+            self.metrics.count_derived(Lookup::Joined);
             return follow(&flight, format).await;
         }
         // Another node may be making it: then wait for its row rather than make it twice.
         let claim = match self.claim_or_wait(id).await? {
             Claimed::Mine(claim) => claim,
-            Claimed::Running(flight) => return follow(&flight, format).await,
-            Claimed::Made(found) => return Ok(Transformed::Stored(found)),
+            Claimed::Running(flight) => {
+                self.metrics.count_derived(Lookup::Joined);
+                return follow(&flight, format).await;
+            }
+            Claimed::Made(found) => {
+                self.metrics.count_derived(Lookup::Stored);
+                return Ok(Transformed::Stored(found));
+            }
         };
         // The queue place comes first: planning may analyse the picture (faces, g_auto), and
         // a flood of such requests must be refused before that work, not after it.
@@ -205,8 +214,10 @@ impl Kino {
             })?;
         if let Err(other) = self.derived.register(id, flight.clone()) {
             let _ = std::fs::remove_file(&flight.path);
+            self.metrics.count_derived(Lookup::Joined);
             return follow(&other, format).await;
         }
+        self.metrics.count_derived(Lookup::Made);
         let follower = flight.follow();
         let row = Derived {
             id: id.to_string(),
@@ -360,10 +371,15 @@ impl Kino {
         let frames_needed = plan.max_frames.is_some();
         let rewrite = plan.rewrite_muxer().map(str::to_string);
         let isolation = self.isolation.clone();
+        let started = std::time::Instant::now();
         let run = tokio::task::spawn_blocking(move || {
             run_plan(isolation.as_deref(), &plan, writer, &cancel)
         })
         .await;
+        if matches!(run, Ok(Ok(_))) {
+            self.metrics
+                .observe_transform(started.elapsed().as_secs_f64());
+        }
         let stats = match run {
             Ok(Ok(stats)) => stats,
             Ok(Err(_)) if flight.over_limit() => {

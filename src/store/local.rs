@@ -27,6 +27,20 @@ impl LocalStore {
 
 #[async_trait::async_trait]
 impl BlobStore for LocalStore {
+    async fn check(&self) -> Result<(), StoreError> {
+        match tokio::fs::metadata(&self.root).await {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(StoreError::Unavailable {
+                step: "check",
+                message: format!("{} is not a directory", self.root.display()),
+            }),
+            Err(e) => Err(StoreError::Unavailable {
+                step: "check",
+                message: format!("{}: {e}", self.root.display()),
+            }),
+        }
+    }
+
     async fn put(&self, key: &str, file: StagedFile) -> Result<(), StoreError> {
         let target = self.path_of(key)?;
         let commit_err = |source| StoreError::Commit {

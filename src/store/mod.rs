@@ -37,6 +37,8 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// A local file holding the blob, for libav to seek in: the blob itself on local disk,
     /// a cached copy of a remote one.
     async fn local_copy(&self, key: &str) -> Result<PathBuf, StoreError>;
+    /// Whether the store answers (`/readyz`): its directory is there, its bucket reachable.
+    async fn check(&self) -> Result<(), StoreError>;
 }
 
 /// Reads the file holding `key`, or only `range` of it.

@@ -235,6 +235,19 @@ impl S3Store {
 
 #[async_trait::async_trait]
 impl BlobStore for S3Store {
+    async fn check(&self) -> Result<(), StoreError> {
+        let bucket = &self.location.bucket;
+        match self.client.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match failure("check bucket", bucket, &e) {
+                StoreError::Remote { step, message, .. } => {
+                    StoreError::Unavailable { step, message }
+                }
+                other => other,
+            }),
+        }
+    }
+
     async fn put(&self, key: &str, file: StagedFile) -> Result<(), StoreError> {
         let object = self.object(key)?;
         let len = file.len();

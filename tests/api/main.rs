@@ -13,6 +13,7 @@ mod isolation;
 mod jobs;
 mod limits;
 mod live;
+mod operations;
 mod scale;
 mod streaming;
 mod streaming_profiles;

@@ -10,7 +10,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::helpers::{
-    Backends, CLOUD, TestApp, engine_runs, error_message, ffprobe, media, spawn_app, spawn_node,
+    Backends, CLOUD, TestApp, engine_runs, error_message, ffprobe, json_of, media, spawn_app,
+    spawn_node,
 };
 
 fn skipped(test: &str) -> bool {
@@ -203,6 +204,8 @@ async fn fault_postgres_stopped_is_a_503_and_service_resumes() {
     upload_clip(&app, "before").await;
 
     backend("postgres-stop");
+    let (ready_status, ready) = json_of(app.get("/readyz").await).await;
+    let alive = app.get("/healthz").await.status();
     let (status, body) = app.admin(Method::GET, "/resources/video", None).await;
     let (upload_status, upload_body) = app
         .upload_bytes(
@@ -214,6 +217,12 @@ async fn fault_postgres_stopped_is_a_503_and_service_resumes() {
         .await;
     backend("postgres-start");
 
+    assert_eq!(ready_status, 503, "{ready}");
+    assert_eq!(
+        error_message(&ready),
+        "The catalog database is unavailable; try again shortly"
+    );
+    assert_eq!(alive, 200, "alive, though not ready");
     assert_eq!(status, 503, "{body}");
     assert_eq!(
         error_message(&body),
@@ -239,6 +248,7 @@ async fn fault_s3_stopped_is_a_503_and_service_resumes() {
     let (app, other) = two_nodes_with_clip("kept").await;
 
     backend("s3-stop");
+    let (ready_status, ready) = json_of(app.get("/readyz").await).await;
     let (upload_status, upload_body) = app
         .upload_bytes(
             "raw",
@@ -252,6 +262,11 @@ async fn fault_s3_stopped_is_a_503_and_service_resumes() {
         fetch_bytes(&other, &format!("/{CLOUD}/video/upload/kept.mp4")).await;
     backend("s3-start");
 
+    assert_eq!(ready_status, 503, "{ready}");
+    assert_eq!(
+        error_message(&ready),
+        "The blob store is unavailable; try again shortly"
+    );
     assert_eq!(upload_status, 503, "{upload_body}");
     assert_eq!(
         delivery_status,

@@ -1,0 +1,114 @@
+//! Running Kino: request ids, `/metrics`, `/healthz` (alive) and `/readyz` (catalog and store
+//! answer). The fault tests in `scale` check `/readyz` while a backend is down.
+
+use crate::helpers::{CLOUD, json_of, media, spawn_app};
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "trace-7f3a.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["x-request-id"],
+        "trace-7f3a.1",
+        "the client's id is echoed"
+    );
+
+    let mut seen = std::collections::HashSet::new();
+    for sent in [None, Some("has space"), Some("quote\"d")] {
+        let mut req = app
+            .client
+            .get(format!("{}/{CLOUD}/image/upload/none.jpg", app.base));
+        if let Some(id) = sent {
+            req = req.header("x-request-id", id);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(id.len(), 32, "a new id: {id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert!(seen.insert(id), "ids are not reused");
+    }
+}
+
+#[tokio::test]
+async fn readiness_says_the_catalog_and_store_answer() {
+    let app = spawn_app().await;
+    let (status, body) = json_of(app.get("/readyz").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready", "catalog": "ok", "store": "ok"})
+    );
+    let (status, body) = json_of(app.get("/healthz").await).await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+}
+
+/// The value of the sample `name` (with its labels, as printed) on a metrics page.
+fn sample(page: &str, name: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not on the page:\n{page}"))
+}
+
+#[tokio::test]
+async fn metrics_count_requests_bytes_transforms_and_cache_hits() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .upload_file("image", &media("alpha-balloon.png"), &[("public_id", "b")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut sent = 0;
+    for _ in 0..3 {
+        let r = app.get(&format!("/{CLOUD}/image/upload/w_50/b.png")).await;
+        assert_eq!(r.status(), 200);
+        sent += r.bytes().await.unwrap().len();
+    }
+    assert_eq!(app.get("/nowhere").await.status(), 404);
+
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let page = r.text().await.unwrap();
+    let upload = r#"kino_http_requests_total{route="/v1_1/{cloud}/{resource_type}/{action}",method="POST",status="200"}"#;
+    assert_eq!(sample(&page, upload), 1.0);
+    let delivery =
+        r#"kino_http_requests_total{route="/{cloud}/{rt}/{dt}/{*rest}",method="GET",status="200"}"#;
+    assert_eq!(sample(&page, delivery), 3.0);
+    assert_eq!(
+        sample(
+            &page,
+            r#"kino_http_requests_total{route="unmatched",method="GET",status="404"}"#
+        ),
+        1.0
+    );
+    assert!(sample(&page, "kino_http_sent_bytes_total") >= sent as f64);
+    // One transformation made, the two after it served from the store.
+    assert_eq!(
+        sample(&page, r#"kino_derived_lookups_total{found="made"}"#),
+        1.0
+    );
+    assert_eq!(
+        sample(&page, r#"kino_derived_lookups_total{found="stored"}"#),
+        2.0
+    );
+    assert_eq!(sample(&page, "kino_transform_seconds_count"), 1.0);
+    assert_eq!(
+        sample(&page, r#"kino_transform_seconds_bucket{le="+Inf"}"#),
+        1.0
+    );
+    assert!(sample(&page, "kino_transform_seconds_sum") > 0.0);
+    assert_eq!(sample(&page, "kino_engine_queued"), 0.0);
+    assert_eq!(sample(&page, "kino_live_sessions"), 0.0);
+}

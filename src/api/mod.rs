@@ -34,6 +34,7 @@ pub fn router(kino: Kino) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .merge(upload::routes())
         .merge(admin::routes())
         .merge(player::routes())
@@ -87,6 +88,35 @@ fn compressible(
                 || t.starts_with("application/dash+xml")
                 || t.starts_with("application/json")
         })
+}
+
+/// The OpenAPI document of the Upload, Admin, Live Streaming and Provisioning APIs
+/// (`tests/api/openapi.rs` checks it against the routes), with this server's cloud name as
+/// the one value of `cloud` (and of the Provisioning API's account and environment ids).
+async fn openapi(State(kino): State<Kino>) -> Response {
+    let mut doc: serde_json::Value = match serde_json::from_str(include_str!("openapi.json")) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let message = format!("the OpenAPI document: {e}");
+            return ApiError::new(crate::error::ErrorKind::Internal, message).into_response();
+        }
+    };
+    let own = serde_json::json!({"type": "string", "enum": [kino.account.cloud_name]});
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for operation in paths.values_mut().flat_map(|item| {
+            item.as_object_mut()
+                .into_iter()
+                .flat_map(|methods| methods.values_mut())
+        }) {
+            for param in operation["parameters"].as_array_mut().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap_or_default();
+                if matches!(name, "cloud" | "account" | "environment") {
+                    param["schema"] = own.clone();
+                }
+            }
+        }
+    }
+    axum::Json(doc).into_response()
 }
 
 /// Liveness: the process serves requests (whatever its catalog and store are doing).

@@ -13,6 +13,7 @@ mod isolation;
 mod jobs;
 mod limits;
 mod live;
+mod openapi;
 mod operations;
 mod scale;
 mod streaming;

@@ -6,7 +6,7 @@ CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: setup build run test test-rust test-scale test-sdk test-fuzz lint fmt bench clean
+.PHONY: setup build run test test-rust test-scale test-sdk test-node test-fuzz lint fmt bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,7 @@ test:
 	$(MAKE) test-rust
 	$(MAKE) test-scale
 	$(MAKE) test-sdk
+	$(MAKE) test-node
 	$(MAKE) test-fuzz
 
 test-rust:
@@ -43,6 +44,10 @@ test-fuzz:
 
 test-sdk:
 	KINO_BIN=$(abspath $(TARGET_DIR))/debug/kino bash tests/sdk/run.sh
+
+# The official Node SDK (npm `cloudinary`, tests/node) against a Kino of its own.
+test-node:
+	KINO_BIN=$(abspath $(TARGET_DIR))/debug/kino node --test tests/node/
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -42,17 +42,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# playwright-core for tests/browser, from its lock file (no browser download: it uses
-# /usr/bin/chromium). Only when missing or the lock file changed.
+# The npm packages of the Node suites, from their lock files: playwright-core for
+# tests/browser (no browser download: it uses /usr/bin/chromium), the official Node SDK for
+# tests/node. Only when missing or a lock file changed.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BROWSER="$HERE/tests/browser"
-STAMP="$BROWSER/node_modules/.kino-lock.sha256"
-WANT="$(sha256sum "$BROWSER/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
-  echo "setup: installing tests/browser/package-lock.json"
-  (cd "$BROWSER" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$WANT" > "$STAMP"
-fi
+for suite in tests/browser tests/node; do
+  DIR="$HERE/$suite"
+  STAMP="$DIR/node_modules/.kino-lock.sha256"
+  WANT="$(sha256sum "$DIR/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
+    echo "setup: installing $suite/package-lock.json"
+    (cd "$DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$WANT" > "$STAMP"
+  fi
+done
 
 # The S3-protocol server the scale-out tests run (0.14.1: the newest that builds on rustc 1.95).
 if [ "$FOR_TESTS" = "test" ]; then

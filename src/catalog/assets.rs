@@ -211,6 +211,23 @@ impl Catalog {
         }
     }
 
+    /// The assets with these asset ids (without their tags), in no particular order.
+    pub async fn assets_by_ids(&self, ids: &[String]) -> Result<Vec<Asset>, CatalogError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE asset_id IN ("
+        ));
+        q.bind_list(ids.iter().cloned()).push(")");
+        let rows = q
+            .build()
+            .fetch_all(&self.read)
+            .await
+            .map_err(CatalogError::query("assets by ids"))?;
+        rows.iter().map(asset_from_row).collect()
+    }
+
     /// The asset at (cloud, resource type, type, public id), with its tags.
     pub async fn find_asset(
         &self,

@@ -84,6 +84,28 @@ impl Catalog {
         Ok(())
     }
 
+    /// Up to `limit` derived files of `cloud` made with the transformation `text` (as the
+    /// delivery URL wrote it, `t_name` for a named one), oldest first.
+    pub async fn derived_with_transformation(
+        &self,
+        cloud: &str,
+        text: &str,
+        limit: i64,
+    ) -> Result<Vec<Derived>, CatalogError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM derived WHERE cloud = $1 AND transformation = $2 \
+             ORDER BY created_at, id LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(cloud)
+            .bind(text)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(CatalogError::query("derived with transformation"))?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// The derived files of an asset, newest first.
     pub async fn list_derived(&self, asset_id: &str) -> Result<Vec<Derived>, CatalogError> {
         let sql = format!(

@@ -153,6 +153,27 @@ impl Catalog {
         Ok(())
     }
 
+    /// When this catalog was set up (its first migration), as RFC 3339 UTC: the product
+    /// environment's `created_at`.
+    pub async fn created_at(&self) -> Result<String, CatalogError> {
+        let row = sqlx::query("SELECT CAST(MIN(installed_on) AS TEXT) AS t FROM _sqlx_migrations")
+            .fetch_one(&self.read)
+            .await
+            .map_err(CatalogError::query("created at"))?;
+        let text: Option<String> = sqlx::Row::try_get(&row, "t")
+            .map_err(|e| CatalogError::Corrupt(format!("created at: {e}")))?;
+        let text = text.unwrap_or_default();
+        // SQLite writes `2026-11-29 07:36:41`, PostgreSQL `2026-11-29 07:36:41.123456+00`.
+        let parsed = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
+            .map(|t| t.and_utc())
+            .or_else(|_| {
+                chrono::DateTime::parse_from_str(&format!("{text}00"), "%Y-%m-%d %H:%M:%S%.f%z")
+                    .map(|t| t.to_utc())
+            })
+            .map_err(|e| CatalogError::Corrupt(format!("created at {text:?}: {e}")))?;
+        Ok(parsed.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    }
+
     /// Closes both pools (graceful shutdown).
     pub async fn close(&self) {
         self.read.close().await;

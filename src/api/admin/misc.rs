@@ -1,4 +1,4 @@
-//! Admin `ping` and `usage`.
+//! Admin `ping`, `usage` and `config`.
 
 use axum::extract::{Path, Request, State};
 use axum::routing::get;
@@ -15,6 +15,32 @@ pub(super) fn routes() -> Router<Kino> {
         .route("/v1_1/{cloud}/ping", get(ping))
         .route("/v1_1/{cloud}/usage", get(usage))
         .route("/v1_1/{cloud}/usage/{date}", get(usage_on))
+        .route("/v1_1/{cloud}/config", get(config))
+}
+
+/// The product environment's configuration. Kino keeps folders in public ids (`folder/name`),
+/// which is Cloudinary's "fixed" folder mode: the CLI's `upload_dir` and `sync` read this to
+/// choose `folder` over `asset_folder`.
+async fn config(
+    State(kino): State<Kino>,
+    Path(cloud): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let with_settings = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .any(|kv| matches!(kv, "settings=true" | "settings=1"));
+    authorized(&kino, &cloud, request).await?;
+    let mut body = json!({
+        "cloud_name": cloud,
+        "created_at": kino.catalog.created_at().await?,
+    });
+    if with_settings {
+        body["settings"] = json!({"folder_mode": "fixed"});
+    }
+    Ok(Json(body))
 }
 
 async fn ping(

@@ -143,7 +143,31 @@ async fn show(kino: &Kino, cloud: &str, name: &str) -> Result<Json<Value>, ApiEr
         .find_named_transformation(cloud, name)
         .await?
         .ok_or_else(|| not_found(name))?;
-    Ok(Json(details(&found)))
+    let derived = made_with(kino, cloud, &format!("t_{name}")).await?;
+    Ok(Json(details(&found, &derived)))
+}
+
+/// The derived files a delivery URL made with `text`, as transformation details list them.
+async fn made_with(kino: &Kino, cloud: &str, text: &str) -> Result<Vec<Value>, ApiError> {
+    let derived = kino
+        .catalog
+        .derived_with_transformation(cloud, text, 100)
+        .await?;
+    let mut ids: Vec<String> = derived.iter().map(|d| d.asset_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let assets = kino.catalog.assets_by_ids(&ids).await?;
+    Ok(derived
+        .iter()
+        .filter_map(|d| {
+            let asset = assets.iter().find(|a| a.asset_id == d.asset_id)?;
+            let mut item = crate::api::json::derived_item(kino, asset, d);
+            item["public_id"] = json!(asset.public_id);
+            item["resource_type"] = json!(asset.resource_type.as_str());
+            item["type"] = json!(asset.delivery_type.as_str());
+            Some(item)
+        })
+        .collect())
 }
 
 async fn create(
@@ -214,16 +238,15 @@ fn list_item(t: &NamedTransformation) -> Value {
     })
 }
 
-fn details(t: &NamedTransformation) -> Value {
+fn details(t: &NamedTransformation, derived: &[Value]) -> Value {
     json!({
         "name": t.name,
         "allowed_for_strict": t.allowed_for_strict,
-        "used": false,
+        "used": !derived.is_empty(),
         "named": true,
         // The definition as long-name parameter objects; needs the transformation grammar.
         "info": [],
-        // Kino does not record derived files yet.
-        "derived": [],
+        "derived": derived,
     })
 }
 

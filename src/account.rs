@@ -81,6 +81,19 @@ impl Account {
         Ok(account)
     }
 
+    /// Loads the account kept in the data dir; an error when there is none (clients must not
+    /// invent credentials).
+    pub fn load_existing(data_dir: &Path) -> Result<Account, String> {
+        let path = data_dir.join("account.json");
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "no credentials: set CLOUDINARY_URL or point --data-dir at the server's ({}: {e})",
+                path.display()
+            )
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("{} is damaged: {e}", path.display()))
+    }
+
     /// Loads the account kept in the data dir, creating one with fresh credentials if absent.
     pub fn load_or_generate(data_dir: &Path) -> Result<Account, String> {
         let path = data_dir.join("account.json");

@@ -85,6 +85,64 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Print the plan for a local file and a transformation (JSON, or the `ffmpeg` command).
     Plan(PlanArgs),
+    /// Upload a file to a running Kino (signed; chunked; a progress bar on a terminal).
+    Upload(UploadArgs),
+    /// Print a delivery URL, signed on request.
+    Url(UrlArgs),
+}
+
+/// Where a running Kino is, and whose credentials to use: `CLOUDINARY_URL`, else the data
+/// dir's `account.json` (what `kino serve` generated).
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server's base URL.
+    #[arg(long, env = "KINO_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// The data dir whose account.json holds the credentials (when CLOUDINARY_URL is unset).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The file to upload.
+    pub file: PathBuf,
+    /// image, video, raw or auto.
+    #[arg(long, default_value = "auto")]
+    pub resource_type: String,
+    #[arg(long)]
+    pub public_id: Option<String>,
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// Chunk size in MiB (larger files go in several requests).
+    #[arg(long, default_value_t = 20)]
+    pub chunk_mb: u64,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    pub public_id: String,
+    /// The transformation, as in a URL (`c_fill,w_300,h_200/e_grayscale`).
+    #[arg(short, long)]
+    pub transformation: Option<String>,
+    /// The extension to deliver (`jpg`, `mp4`, `m3u8`, …).
+    #[arg(short, long)]
+    pub format: Option<String>,
+    #[arg(long, default_value = "image")]
+    pub resource_type: String,
+    /// upload, private or authenticated.
+    #[arg(long = "type", default_value = "upload")]
+    pub delivery_type: String,
+    /// Add the `s--…--` signature.
+    #[arg(short, long)]
+    pub sign: bool,
+    /// Sign with the 32-character SHA-256 form.
+    #[arg(long, requires = "sign")]
+    pub long_signature: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Settings given on the command line win over `kino.toml` and `KINO_*` variables.
@@ -214,6 +272,49 @@ pub fn config(args: &ConfigArgs) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn client_account(args: &ClientArgs) -> Result<Account, String> {
+    match std::env::var("CLOUDINARY_URL") {
+        Ok(url) if !url.trim().is_empty() => Account::from_cloudinary_url(url.trim()),
+        _ => Account::load_existing(&args.data_dir),
+    }
+}
+
+/// `kino upload`: prints the server's JSON answer.
+pub async fn upload(args: &UploadArgs) -> Result<(), String> {
+    let account = client_account(&args.client)?;
+    let job = crate::client::Upload {
+        base: &args.client.server,
+        file: &args.file,
+        resource_type: &args.resource_type,
+        public_id: args.public_id.as_deref(),
+        folder: args.folder.as_deref(),
+        chunk_bytes: args.chunk_mb.max(1) * 1024 * 1024,
+    };
+    let answer = crate::client::upload(&account, &job).await?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+/// `kino url`: prints the URL.
+pub fn url(args: &UrlArgs) -> Result<(), String> {
+    let account = client_account(&args.client)?;
+    let spec = crate::client::UrlSpec {
+        base: &args.client.server,
+        public_id: &args.public_id,
+        resource_type: &args.resource_type,
+        delivery_type: &args.delivery_type,
+        transformation: args.transformation.as_deref(),
+        format: args.format.as_deref(),
+        sign: args.sign,
+        long_signature: args.long_signature,
+    };
+    println!("{}", crate::client::delivery_url(&account, &spec));
+    Ok(())
 }
 
 /// `kino worker`: see `isolation::worker`.

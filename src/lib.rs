@@ -26,6 +26,7 @@ pub mod account;
 pub mod api;
 pub mod catalog;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod derived;
 #[allow(unsafe_code)]

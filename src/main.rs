@@ -15,6 +15,8 @@ async fn main() -> ExitCode {
         Command::Config(args) => kino::cli::config(&args),
         Command::Worker(args) => kino::cli::worker(&args),
         Command::Plan(args) => kino::cli::plan(&args),
+        Command::Upload(args) => kino::cli::upload(&args).await,
+        Command::Url(args) => kino::cli::url(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

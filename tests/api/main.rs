@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 mod admin;
 mod bad_input;
+mod cli;
 mod delivery;
 mod fetch_guard;
 mod golden;

@@ -73,9 +73,11 @@ pub async fn upload(account: &Account, job: &Upload<'_>) -> Result<serde_json::V
         }
         let response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
         let status = response.status();
-        let body: serde_json::Value = response
-            .json()
+        let bytes = response
+            .bytes()
             .await
+            .map_err(|e| format!("{url}: reading the answer: {e}"))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{url}: the answer is not JSON: {e}"))?;
         if !status.is_success() {
             bar.abandon();

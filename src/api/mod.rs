@@ -8,6 +8,7 @@
 //! `{"error":{"message":…}}` — including unknown routes, wrong methods and bad bodies.
 
 pub mod admin;
+mod console;
 pub mod delivery;
 mod error;
 pub mod extract;
@@ -38,6 +39,7 @@ pub fn router(kino: Kino) -> Router {
         .merge(upload::routes())
         .merge(admin::routes())
         .merge(player::routes())
+        .merge(console::routes())
         .merge(live::routes())
         .merge(provisioning::routes())
         .merge(delivery::routes())

@@ -82,7 +82,8 @@ async fn file(Path(file): Path<String>) -> Result<Response, ApiError> {
         .into_response())
 }
 
-fn html_attribute(text: &str) -> String {
+/// `text` safe inside a double-quoted HTML attribute.
+pub(super) fn html_attribute(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")

@@ -58,7 +58,7 @@ try {
   // A folder, then back home.
   await page.click(`#folders li[data-path="${folder}"]`);
   await page.waitForFunction((f) => document.getElementById('crumbs').textContent.includes(f), folder);
-  await page.waitForSelector('#assets li');
+  await page.waitForSelector(`#assets li[data-public-id^="${folder}/"]`);
   seen.inFolder = await page.$$eval('#assets li', (l) => l.map((x) => x.dataset.publicId));
   await shot('4-folder');
   await page.click('#crumbs a');

@@ -42,6 +42,27 @@ pub struct JobRow {
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// What the job does (JSON, by kind).
+    pub payload: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const JOB_COLUMNS: &str = "id, kind, state, attempts, last_error, payload, created_at, updated_at";
+
+fn job_from_row(row: &sqlx::any::AnyRow) -> Result<JobRow, CatalogError> {
+    let corrupt = |e: sqlx::Error| CatalogError::Corrupt(format!("job: {e}"));
+    Ok(JobRow {
+        id: row.try_get("id").map_err(corrupt)?,
+        kind: row.try_get("kind").map_err(corrupt)?,
+        state: row.try_get("state").map_err(corrupt)?,
+        attempts: row.try_get("attempts").map_err(corrupt)?,
+        last_error: row.try_get("last_error").map_err(corrupt)?,
+        payload: row.try_get("payload").map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(corrupt)?,
+        updated_at: row.try_get("updated_at").map_err(corrupt)?,
+    })
 }
 
 async fn insert(tx: &mut sqlx::AnyConnection, job: &NewJob, now: i64) -> Result<(), CatalogError> {
@@ -213,27 +234,28 @@ impl Catalog {
 
     /// Jobs of a cloud, newest first (at most `limit`).
     pub async fn list_jobs(&self, cloud: &str, limit: i64) -> Result<Vec<JobRow>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT id, kind, state, attempts, last_error FROM jobs WHERE cloud = $1 \
-             ORDER BY created_at DESC, id LIMIT $2",
-        )
-        .bind(cloud)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await
-        .map_err(CatalogError::query("list jobs"))?;
-        rows.iter()
-            .map(|row| {
-                let corrupt = |e: sqlx::Error| CatalogError::Corrupt(format!("job: {e}"));
-                Ok(JobRow {
-                    id: row.try_get("id").map_err(corrupt)?,
-                    kind: row.try_get("kind").map_err(corrupt)?,
-                    state: row.try_get("state").map_err(corrupt)?,
-                    attempts: row.try_get("attempts").map_err(corrupt)?,
-                    last_error: row.try_get("last_error").map_err(corrupt)?,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE cloud = $1 ORDER BY created_at DESC, id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(cloud)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(CatalogError::query("list jobs"))?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// One job of a cloud.
+    pub async fn find_job(&self, cloud: &str, id: &str) -> Result<Option<JobRow>, CatalogError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE cloud = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(cloud)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(CatalogError::query("find job"))?;
+        row.as_ref().map(job_from_row).transpose()
     }
 }
 

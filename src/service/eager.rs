@@ -63,21 +63,8 @@ impl Kino {
         asset: &Asset,
         eager: &Eager,
     ) -> Result<EagerMade, ServiceError> {
-        let format = eager.format.clone().unwrap_or_else(|| asset.format.clone());
-        let path = DeliveryPath {
-            cloud: asset.cloud.clone(),
-            resource_type: asset.resource_type,
-            delivery_type: asset.delivery_type,
-            signature: None,
-            transformation: eager.transformation.clone(),
-            version: Some(asset.version),
-            public_id: asset.public_id.clone(),
-            extension: Some(format.clone()),
-            signed_text: String::new(),
-        };
-        if crate::streaming::segment::profile_name(&eager.transformation).is_some()
-            && matches!(format.as_str(), "m3u8" | "mpd")
-        {
+        let (path, streaming) = eager_path(asset, eager);
+        if streaming {
             return self.make_eager_stream(&path, asset, eager).await;
         }
         // A flight started by this call (or joined) is read to its end, then the row exists.
@@ -210,6 +197,26 @@ impl Kino {
             run_after: super::jobs::now_ms(),
         }
     }
+}
+
+/// The delivery path an eager transformation of `asset` stands for, and whether it is an
+/// adaptive stream (`sp_…` as `m3u8` or `mpd`: a whole ladder).
+pub(super) fn eager_path(asset: &Asset, eager: &Eager) -> (DeliveryPath, bool) {
+    let format = eager.format.clone().unwrap_or_else(|| asset.format.clone());
+    let streaming = crate::streaming::segment::profile_name(&eager.transformation).is_some()
+        && matches!(format.as_str(), "m3u8" | "mpd");
+    let path = DeliveryPath {
+        cloud: asset.cloud.clone(),
+        resource_type: asset.resource_type,
+        delivery_type: asset.delivery_type,
+        signature: None,
+        transformation: eager.transformation.clone(),
+        version: Some(asset.version),
+        public_id: asset.public_id.clone(),
+        extension: Some(format),
+        signed_text: String::new(),
+    };
+    (path, streaming)
 }
 
 /// Reads a flight to its end (the file is then stored), or does nothing for a stored one.

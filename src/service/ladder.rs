@@ -101,6 +101,30 @@ impl Kino {
         }
     }
 
+    /// How much of `stream` is stored: the fraction of its pieces (every track's initialization
+    /// segment and segments) that have a derived row.
+    pub(super) async fn ladder_progress(
+        &self,
+        asset: &Asset,
+        stream: &Stream,
+    ) -> Result<f64, ServiceError> {
+        let (files, _, _) = self.ladder_files(asset, stream).await?;
+        let (mut stored, mut total) = (0usize, 0usize);
+        for f in &files {
+            for row in f.init.iter().chain(&f.segments) {
+                total += 1;
+                if self.catalog.find_derived(&row.id).await?.is_some() {
+                    stored += 1;
+                }
+            }
+        }
+        Ok(if total == 0 {
+            1.0
+        } else {
+            stored as f64 / total as f64
+        })
+    }
+
     /// Every track's files and plan, and the first segment some track lacks (where the run
     /// starts; 0 when an initialization segment is missing).
     async fn ladder_files(

@@ -17,6 +17,7 @@ mod ladder;
 pub mod live;
 pub mod notify;
 pub mod profiles;
+pub mod progress;
 pub mod remote;
 pub mod resources;
 mod restrictions;

@@ -102,7 +102,7 @@ impl Kino {
 
     /// What `path` makes of `asset`: the expanded transformation, the output format and the
     /// derived id.
-    async fn target(
+    pub(super) async fn target(
         &self,
         path: &DeliveryPath,
         asset: &Asset,

@@ -133,3 +133,62 @@ async fn a_job_interrupted_by_a_stop_runs_again_at_the_restart() {
         "{details}"
     );
 }
+
+/// An eager ladder queued with `eager_async` reports how far it has got: the share of its
+/// segments stored, rising to 1 when the job is done; the job's id is the upload's batch id.
+#[tokio::test]
+async fn an_eager_ladder_reports_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "ladder.mp4", 30, true);
+    let app = spawn_app_with(|_| {}).await;
+    let (status, body) = app
+        .upload_file(
+            "video",
+            &clip,
+            &[
+                ("public_id", "ladder"),
+                ("eager", "sp_sd/m3u8"),
+                ("eager_async", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let batch = body["eager"][0]["batch_id"]
+        .as_str()
+        .expect("batch id")
+        .to_string();
+
+    let started = std::time::Instant::now();
+    let mut seen: Vec<f64> = Vec::new();
+    loop {
+        let (status, job) = app
+            .admin(reqwest::Method::GET, &format!("/jobs/{batch}"), None)
+            .await;
+        assert_eq!(status, 200, "{job}");
+        assert_eq!(job["kind"], "eager");
+        assert_eq!(job["public_id"], "ladder");
+        let progress = job["progress"].as_f64().expect("progress");
+        if seen.last() != Some(&progress) {
+            seen.push(progress);
+        }
+        if job["state"] == "done" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "never backwards: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&1.0));
+    assert!(
+        seen.iter().any(|p| *p > 0.0 && *p < 1.0),
+        "seen part-way: {seen:?}"
+    );
+    let (status, list) = app.admin(reqwest::Method::GET, "/jobs", None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["jobs"][0]["id"], batch.as_str());
+    let (status, missing) = app.admin(reqwest::Method::GET, "/jobs/nothing", None).await;
+    assert_eq!(status, 404, "{missing}");
+}

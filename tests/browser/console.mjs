@@ -99,6 +99,11 @@ try {
   await page.waitForSelector('#live tr[data-name="console-live"]');
   seen.live = await page.textContent('#live tr[data-name="console-live"]');
   await shot('7-live');
+  // The jobs, with their progress (the test queued an eager ladder before).
+  await page.click('header button[data-tab=jobs]');
+  await page.waitForSelector('#jobs tr[data-state="done"]', { timeout: 120000 });
+  seen.jobs = await page.$$eval('#jobs tr', (rows) => rows.map((r) => [r.dataset.state, r.querySelector('progress').value]));
+  await shot('8-jobs');
   console.log(JSON.stringify(seen));
   code = 0;
 } catch (e) {

@@ -2,7 +2,8 @@
 ``tests/browser/console.mjs`` (clicks, typing, the file picker; a screenshot per step): a wrong
 secret is refused; signed in, a file is uploaded with a progress bar, a folder is browsed, an
 asset's transformation is previewed live and its URL copied; an upload preset and a live stream
-are created. What the page showed is then checked against the APIs."""
+are created; the jobs tab shows an eager ladder done. What the page showed is then checked
+against the APIs."""
 import json
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ def test_the_console_browses_uploads_previews_and_administers(server, media, uni
         assert shutil.which(tool), f"{tool} is missing: run `make setup`"
     folder = unique("console-shelf")
     uploader.upload(str(media("exif-orient-1.jpg")), public_id=f"{folder}/inside")
+    ladder = uploader.upload(str(media("portrait-720x1080-h264-aac.mp4")), resource_type="video",
+                             public_id=unique("console-ladder"), eager="sp_sd/m3u8",
+                             eager_async=True)
     picked = tmp_path / f"{unique('picked')}.png"
     picked.write_bytes(media("alpha-balloon.png").read_bytes())
     shots = tmp_path / "shots"
@@ -48,7 +52,9 @@ def test_the_console_browses_uploads_previews_and_administers(server, media, uni
     assert "hd" in seen["profiles"]
     assert sorted(p.name for p in shots.iterdir()) == [
         "1-refused.png", "2-home.png", "3-uploaded.png", "4-folder.png", "5-details.png",
-        "6-presets.png", "7-live.png"]
+        "6-presets.png", "7-live.png", "8-jobs.png"]
+    assert ["done", 1] in seen["jobs"], seen["jobs"]
+    assert ladder["eager"][0]["batch_id"]
     # What the console did is what the APIs now say.
     assert api.resource(picked.stem)["bytes"] == picked.stat().st_size
     preset = api.upload_preset("console-preset")

@@ -2,6 +2,7 @@
 //! Parameters come from the query string and from JSON, urlencoded or multipart bodies alike.
 
 mod folders;
+mod jobs;
 mod misc;
 mod presets;
 mod resources;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<Kino> {
         .merge(transformations::routes())
         .merge(streaming_profiles::routes())
         .merge(misc::routes())
+        .merge(jobs::routes())
 }
 
 /// Checks basic auth for `cloud`, then reads the call's parameters.

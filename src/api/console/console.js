@@ -102,7 +102,9 @@ $('sign-out').addEventListener('click', () => {
 function showTab(name) {
   for (const b of document.querySelectorAll('header nav button')) b.classList.toggle('active', b.dataset.tab === name);
   for (const s of document.querySelectorAll('section')) s.hidden = s.id !== `tab-${name}`;
-  ({ media: loadMedia, presets: loadPresets, profiles: loadProfiles, live: loadLive })[name]().catch(fail);
+  clearInterval(state.jobsTimer);
+  if (name === 'jobs') state.jobsTimer = setInterval(() => loadJobs().catch(fail), 1500);
+  ({ media: loadMedia, presets: loadPresets, profiles: loadProfiles, live: loadLive, jobs: loadJobs })[name]().catch(fail);
 }
 for (const b of document.querySelectorAll('header nav button')) b.addEventListener('click', () => showTab(b.dataset.tab));
 
@@ -385,6 +387,25 @@ $('live-form').addEventListener('submit', async (e) => {
     await loadLive();
   } catch (err) { fail(err); }
 });
+
+// Background jobs (eager transformations, ladders, notifications) and how far they have got;
+// refreshed while the tab is open.
+async function loadJobs() {
+  const list = await api('GET', '/jobs?max_results=50');
+  $('jobs').replaceChildren(...list.jobs.map((j) => {
+    const tr = document.createElement('tr');
+    tr.dataset.id = j.id;
+    tr.dataset.state = j.state;
+    const bar = document.createElement('progress');
+    bar.max = 1;
+    bar.value = j.progress;
+    const td = document.createElement('td');
+    td.append(bar, ` ${Math.round(j.progress * 100)}%`);
+    tr.append(cell(j.id.slice(0, 12)), cell(j.kind), cell(j.public_id || '—'),
+      cell(j.last_error ? `${j.state}: ${j.last_error}` : j.state), td, cell(j.updated_at));
+    return tr;
+  }));
+}
 
 // ------------------------------------------------------------------ start
 

@@ -47,6 +47,20 @@ try {
   // Upload with the file picker; the progress bar runs to its end.
   await page.setInputFiles('#file-input', file);
   const row = await page.waitForSelector('.upload[data-public-id]', { timeout: 60000 });
+  // And one dropped on the drop zone, as a file dragged from the desktop.
+  const dropped = await page.evaluateHandle(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 40;
+    canvas.height = 30;
+    canvas.getContext('2d').fillRect(0, 0, 40, 30);
+    const png = await new Promise((done) => canvas.toBlob(done, 'image/png'));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([png], 'dropped-square.png', { type: 'image/png' }));
+    return transfer;
+  });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
+  const droppedRow = await page.waitForSelector('.upload:nth-child(2) span:last-child:not(:empty)', { timeout: 60000 });
+  seen.dropped = await droppedRow.textContent();
   seen.uploaded = await row.getAttribute('data-public-id');
   seen.progress = await page.$eval('.upload progress', (p) => [p.value, p.max]);
   const tile = `#assets li[data-public-id="${seen.uploaded}"]`;
@@ -92,6 +106,10 @@ try {
   await shot('6-presets');
   await page.click('header button[data-tab=profiles]');
   await page.waitForSelector('#profiles tr[data-name="hd"]');
+  await page.fill('#profile-name', 'console-profile');
+  await page.fill('#profile-renditions', 'w_640,h_360,c_limit,vc_h264,br_1m\nw_320,h_180,c_limit,vc_h264,br_400k');
+  await page.click('#profile-form button[type=submit]');
+  await page.waitForSelector('#profiles tr[data-name="console-profile"]');
   seen.profiles = await page.$$eval('#profiles tr', (rows) => rows.map((r) => r.dataset.name));
   await page.click('header button[data-tab=live]');
   await page.fill('#live-name', 'console-live');

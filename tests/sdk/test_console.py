@@ -1,8 +1,9 @@
 """The web console at /console/ in headless Chromium, driven as a user would by
 ``tests/browser/console.mjs`` (clicks, typing, the file picker; a screenshot per step): a wrong
-secret is refused; signed in, a file is uploaded with a progress bar, a folder is browsed, an
+secret is refused; signed in, a file is uploaded with the picker (progress bar) and one dropped
+on the drop zone, a folder is browsed, an
 asset's transformation is previewed live and its URL copied; an upload preset and a live stream
-are created; the jobs tab shows an eager ladder done. What the page showed is then checked
+are created, a streaming profile too; the jobs tab shows an eager ladder done. What the page showed is then checked
 against the APIs."""
 import json
 import shutil
@@ -44,12 +45,17 @@ def test_the_console_browses_uploads_previews_and_administers(server, media, uni
     value, maximum = seen["progress"]
     assert value == maximum > picked.stat().st_size
     assert seen["thumbnail"] == [160, 120]
+    assert seen["dropped"] == "done: dropped-square"
+    assert api.resource("dropped-square")["width"] == 40
     assert seen["inFolder"] == [f"{folder}/inside"]
     assert seen["details"] == picked.stem
     assert seen["preview"] == [50, 50]
     assert seen["url"].endswith(f"/{CLOUD}/image/upload/c_scale,w_50/{picked.stem}.png")
     assert seen["clipboard"] == seen["url"]
-    assert "hd" in seen["profiles"]
+    assert "hd" in seen["profiles"] and "console-profile" in seen["profiles"]
+    profile = api.get_streaming_profile("console-profile")["data"]
+    assert [r["transformation"][0]["width"] for r in profile["representations"]] == [640, 320]
+    api.delete_streaming_profile("console-profile")
     assert sorted(p.name for p in shots.iterdir()) == [
         "1-refused.png", "2-home.png", "3-uploaded.png", "4-folder.png", "5-details.png",
         "6-presets.png", "7-live.png", "8-jobs.png"]

@@ -366,6 +366,17 @@ async function loadProfiles() {
   }));
 }
 
+$('profile-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const representations = $('profile-renditions').value.split('\n').map((l) => l.trim()).filter(Boolean)
+    .map((transformation) => ({ transformation }));
+  try {
+    await api('POST', '/streaming_profiles', { name: $('profile-name').value.trim(), representations: JSON.stringify(representations) });
+    e.target.reset();
+    await loadProfiles();
+  } catch (err) { fail(err); }
+});
+
 async function loadLive() {
   const list = await api('GET', '/live_streams', undefined, `/v2/video/${state.cloud}`);
   $('live').replaceChildren(...list.data.map((s) => {

@@ -1,10 +1,9 @@
 """The web console at /console/ in headless Chromium, driven as a user would by
 ``tests/browser/console.mjs`` (clicks, typing, the file picker; a screenshot per step): a wrong
-secret is refused; signed in, a file is uploaded with the picker (progress bar) and one dropped
-on the drop zone, a folder is browsed, an
-asset's transformation is previewed live and its URL copied; an upload preset and a live stream
-are created, a streaming profile too; the jobs tab shows an eager ladder done. What the page showed is then checked
-against the APIs."""
+secret is refused; signed in, one file is uploaded with the picker (progress bar) and one
+dropped on the drop zone, a folder is browsed, an asset's transformation is previewed live and
+its URL copied; an upload preset, a streaming profile and a live stream are created; the jobs
+tab shows an eager ladder done. What the page showed is then checked against the APIs."""
 import json
 import shutil
 import subprocess

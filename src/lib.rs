@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod netguard;
 pub mod params;
 pub mod plan;
+pub mod search;
 pub mod service;
 pub mod signing;
 pub mod startup;

@@ -43,7 +43,7 @@ pub struct Page<T, C = i64> {
     pub next_row: Option<C>,
 }
 
-const ASSET_COLUMNS: &str = "id, cloud, asset_id, resource_type, delivery_type, public_id, format, \
+pub(super) const ASSET_COLUMNS: &str = "id, cloud, asset_id, resource_type, delivery_type, public_id, format, \
     version, version_id, bytes, width, height, etag, blob_key, original_filename, media, context, \
     created_at, updated_at";
 
@@ -53,7 +53,7 @@ pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, CatalogError> {
         .map_err(|e| CatalogError::Corrupt(format!("timestamp {text:?}: {e}")))
 }
 
-fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogError> {
+pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogError> {
     let get_str = |name: &str| -> Result<String, CatalogError> {
         row.try_get::<String, _>(name)
             .map_err(|e| CatalogError::Corrupt(format!("{name}: {e}")))
@@ -257,7 +257,7 @@ impl Catalog {
         }
     }
 
-    async fn load_tags(
+    pub(super) async fn load_tags(
         &self,
         assets: &mut [Asset],
         pool: &sqlx::AnyPool,

@@ -18,6 +18,7 @@ mod jobs;
 mod live_streams;
 mod model;
 mod presets;
+mod search;
 mod sql;
 mod streaming_profiles;
 mod transformations;
@@ -28,6 +29,7 @@ pub use error::CatalogError;
 pub use jobs::{ClaimedJob, JobRow, NewJob};
 pub use live_streams::{LiveOutput, LiveStream};
 pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
+pub use search::{Found, SortKey};
 pub use streaming_profiles::StoredProfile;
 
 use std::time::Duration;

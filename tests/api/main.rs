@@ -17,6 +17,7 @@ mod live;
 mod openapi;
 mod operations;
 mod scale;
+mod search;
 mod streaming;
 mod streaming_profiles;
 mod strict;

@@ -112,3 +112,26 @@ async fn metrics_count_requests_bytes_transforms_and_cache_hits() {
     assert_eq!(sample(&page, "kino_engine_queued"), 0.0);
     assert_eq!(sample(&page, "kino_live_sessions"), 0.0);
 }
+
+/// The Admin `config` call the CLI reads its folder mode from, on either catalog.
+#[tokio::test]
+async fn config_says_when_the_environment_began_and_its_folder_mode() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .admin(reqwest::Method::GET, "/config?settings=true", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["cloud_name"], CLOUD);
+    assert_eq!(
+        body["settings"],
+        serde_json::json!({"folder_mode": "fixed"})
+    );
+    let created = body["created_at"].as_str().expect("created_at");
+    let t = chrono::DateTime::parse_from_rfc3339(created).expect("RFC 3339");
+    assert!(
+        (chrono::Utc::now() - t.to_utc()).num_minutes().abs() < 60,
+        "{created}"
+    );
+    let (_, plain) = app.admin(reqwest::Method::GET, "/config", None).await;
+    assert!(plain.get("settings").is_none(), "{plain}");
+}

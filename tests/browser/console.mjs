@@ -77,6 +77,12 @@ try {
   await shot('4-folder');
   await page.click('#crumbs a');
   await page.waitForSelector(tile);
+  // A search expression goes to the Search API, across folders.
+  await page.fill('#search', `public_id:${folder}/*`);
+  await page.waitForSelector(`#assets li[data-public-id="${folder}/inside"]`);
+  seen.searched = await page.$$eval('#assets li', (l) => l.map((x) => x.dataset.publicId));
+  await page.fill('#search', '');
+  await page.waitForSelector(tile);
 
   // Details, a transformation previewed live, the URL copied.
   await page.click(tile);

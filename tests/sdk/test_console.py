@@ -47,6 +47,7 @@ def test_the_console_browses_uploads_previews_and_administers(server, media, uni
     assert seen["dropped"] == "done: dropped-square"
     assert api.resource("dropped-square")["width"] == 40
     assert seen["inFolder"] == [f"{folder}/inside"]
+    assert seen["searched"] == [f"{folder}/inside"]
     assert seen["details"] == picked.stem
     assert seen["preview"] == [50, 50]
     assert seen["url"].endswith(f"/{CLOUD}/image/upload/c_scale,w_50/{picked.stem}.png")

@@ -6,6 +6,7 @@ mod jobs;
 mod misc;
 mod presets;
 mod resources;
+mod search;
 mod streaming_profiles;
 mod transformations;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Router<Kino> {
         .merge(streaming_profiles::routes())
         .merge(misc::routes())
         .merge(jobs::routes())
+        .merge(search::routes())
 }
 
 /// Checks basic auth for `cloud`, then reads the call's parameters.

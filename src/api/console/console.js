@@ -136,11 +136,19 @@ async function loadMedia(more = false) {
     $('assets').replaceChildren();
     state.cursor = null;
   }
-  const prefix = (state.folder ? `${state.folder}/` : '') + $('search').value.trim();
-  const query = new URLSearchParams({ max_results: '60', prefix });
-  if (state.cursor) query.set('next_cursor', state.cursor);
-  const page = await api('GET', `/resources/${state.rt}/upload?${query}`);
-  const searching = $('search').value.trim() !== '';
+  const typed = $('search').value.trim();
+  let page;
+  if (/[:=<>]/.test(typed)) {
+    // A search expression (tags:cat AND bytes>100000): the Search API, across folders.
+    const body = { expression: `resource_type:${state.rt} AND (${typed})`, max_results: 60, with_field: ['tags'] };
+    if (state.cursor) body.next_cursor = state.cursor;
+    page = await api('POST', '/resources/search', body);
+  } else {
+    const query = new URLSearchParams({ max_results: '60', prefix: (state.folder ? `${state.folder}/` : '') + typed });
+    if (state.cursor) query.set('next_cursor', state.cursor);
+    page = await api('GET', `/resources/${state.rt}/upload?${query}`);
+  }
+  const searching = typed !== '';
   for (const asset of page.resources) {
     if (!searching && asset.folder !== state.folder) continue;
     const li = document.createElement('li');

@@ -1,3 +1,5 @@
+//! Table tests of the expression grammar: what parses to what, and how mistakes are named.
+
 use super::*;
 
 fn m(field: Field, value: &str, prefix: bool) -> Expr {

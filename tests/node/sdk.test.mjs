@@ -178,6 +178,28 @@ describe('admin', () => {
   });
 });
 
+describe('search', () => {
+  test('the search builder finds by tags and comparisons, pages and aggregates', async () => {
+    const tag = unique('node-search');
+    for (const [i, file] of [[0, 'alpha-balloon.png'], [1, 'alpha-balloon.png'], [2, 'exif-orient-1.jpg']]) {
+      await cloudinary.uploader.upload(media(file), { public_id: `${tag}/${i}`, tags: [tag] });
+    }
+    const first = await cloudinary.search.expression(`tags:${tag} AND format:png`)
+      .sort_by('public_id', 'asc').max_results(1).execute();
+    assert.equal(first.total_count, 2);
+    assert.deepEqual(first.resources.map((r) => r.public_id), [`${tag}/0`]);
+    const second = await cloudinary.search.expression(`tags:${tag} AND format:png`)
+      .sort_by('public_id', 'asc').max_results(1).next_cursor(first.next_cursor).execute();
+    assert.deepEqual(second.resources.map((r) => r.public_id), [`${tag}/1`]);
+    assert.equal(second.next_cursor, undefined);
+    const counted = await cloudinary.search.expression(`tags:${tag}`).aggregate('format').max_results(0).execute();
+    assert.deepEqual(counted.aggregations.format, { png: 2, jpg: 1 });
+    const e = await rejection(cloudinary.search.expression('colour:red').execute());
+    assert.equal(e.http_code, 400);
+    assert.match(e.message, /unknown field "colour"/);
+  });
+});
+
 describe('delivery', () => {
   test('a private original needs the signed URL the SDK builds', async () => {
     const pid = unique('node-private');

@@ -84,8 +84,8 @@ pub struct Security {
     pub allow_missing_referrer: bool,
     /// Comma-separated output formats (`pdf,zip`) only signed URLs may deliver.
     pub restricted_formats: String,
-    /// Comma-separated delivery types (`upload`, `private`, `authenticated`) only signed URLs
-    /// may deliver.
+    /// Comma-separated delivery types (`upload`, `private`, `authenticated`, `fetch`) only
+    /// signed URLs may deliver.
     pub restricted_types: String,
 }
 
@@ -380,7 +380,7 @@ impl Config {
         for t in Security::list(&self.security.restricted_types) {
             if crate::url::DeliveryType::parse(&t).is_none() {
                 problems.push(format!(
-                    "security.restricted_types: {t:?} is not one of upload, private, authenticated"
+                    "security.restricted_types: {t:?} is not one of upload, private, authenticated, fetch"
                 ));
             }
         }

@@ -72,16 +72,22 @@ async fn serve(
         )));
     }
     check_access(kino, &path).await?;
-    let asset = kino
-        .catalog
-        .find_asset(
-            &path.cloud,
-            path.resource_type,
-            path.delivery_type,
-            &path.public_id,
-        )
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))?;
+    let asset = if path.delivery_type == DeliveryType::Fetch {
+        kino.fetched(&path.cloud, path.resource_type, &path.public_id)
+            .await?
+    } else {
+        kino.catalog
+            .find_asset(
+                &path.cloud,
+                path.resource_type,
+                path.delivery_type,
+                &path.public_id,
+            )
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Resource not found - {}", path.public_id))
+            })?
+    };
     let format = path
         .transformation
         .format()
@@ -362,7 +368,10 @@ impl Served {
 
 /// `private` originals and everything `authenticated` need a valid `s--…--` signature.
 async fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
-    if path.delivery_type == DeliveryType::Upload {
+    if matches!(
+        path.delivery_type,
+        DeliveryType::Upload | DeliveryType::Fetch
+    ) {
         return Ok(());
     }
     match &path.signature {

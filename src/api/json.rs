@@ -27,14 +27,18 @@ pub fn delivery_path(asset: &Asset, secret: &str) -> String {
 /// The delivery path of `transformation` (URL syntax, may be empty) of an asset as `format`.
 pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secret: &str) -> String {
     let mut file = utf8_percent_encode(&asset.public_id, PUBLIC_ID_ESCAPE).to_string();
-    if asset.resource_type != ResourceType::Raw && !format.is_empty() {
-        file = format!("{file}.{format}");
-    }
     let t = if transformation.is_empty() {
         String::new()
     } else {
         format!("{transformation}/")
     };
+    if asset.delivery_type == DeliveryType::Fetch {
+        // The remote URL itself, escaped as the SDKs escape it; no version, no extension.
+        return format!("/{}/{}/fetch/{t}{file}", asset.cloud, asset.resource_type);
+    }
+    if asset.resource_type != ResourceType::Raw && !format.is_empty() {
+        file = format!("{file}.{format}");
+    }
     let signature = match asset.delivery_type {
         DeliveryType::Authenticated => {
             format!(
@@ -42,7 +46,7 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
                 url_signature(&format!("{t}{file}"), secret, Algorithm::Sha1, false)
             )
         }
-        DeliveryType::Upload | DeliveryType::Private => String::new(),
+        DeliveryType::Upload | DeliveryType::Private | DeliveryType::Fetch => String::new(),
     };
     format!(
         "/{}/{}/{}/{signature}{t}v{}/{file}",

@@ -72,11 +72,14 @@ async fn action(
 fn delivery_type(params: &Params, key: &str) -> Result<DeliveryType, ApiError> {
     match params.get(key) {
         None => Ok(DeliveryType::Upload),
-        Some(t) => DeliveryType::parse(t).ok_or_else(|| {
-            ApiError::bad_input(format!(
-                "Invalid {key} {t:?}: expected upload, private or authenticated"
-            ))
-        }),
+        // Fetched assets can be destroyed or tagged, but nothing becomes one by a rename.
+        Some(t) => DeliveryType::parse(t)
+            .filter(|d| key != "to_type" || *d != DeliveryType::Fetch)
+            .ok_or_else(|| {
+                ApiError::bad_input(format!(
+                    "Invalid {key} {t:?}: expected upload, private, authenticated or fetch"
+                ))
+            }),
     }
 }
 

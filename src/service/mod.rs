@@ -10,6 +10,7 @@ pub mod chunks;
 mod claims;
 pub mod eager;
 mod error;
+mod fetch;
 mod hlsv3;
 pub mod jobs;
 mod keys;

@@ -57,6 +57,20 @@ pub struct Uploaded {
     pub overwritten: bool,
 }
 
+/// Where a probed file goes.
+#[derive(Debug)]
+pub(super) struct Placing<'a> {
+    pub cloud: &'a str,
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub public_id: String,
+    /// Replace an existing asset (else the existing one is the answer).
+    pub overwrite: bool,
+    pub media: Option<MediaInfo>,
+    /// The file's name and extension, when known.
+    pub original_name: Option<(String, Option<String>)>,
+}
+
 impl Kino {
     /// Ingests `incoming` as an asset of `cloud`, with upload parameters `params`.
     pub async fn ingest(
@@ -80,21 +94,41 @@ impl Kino {
 
         let delivery_type = match params.get("type") {
             None => DeliveryType::Upload,
-            Some(t) => DeliveryType::parse(t).ok_or_else(|| {
-                ServiceError::BadInput(format!(
-                    "Invalid type {t:?}: expected upload, private or authenticated"
-                ))
-            })?,
+            Some(t) => DeliveryType::parse(t)
+                .filter(|d| *d != DeliveryType::Fetch)
+                .ok_or_else(|| {
+                    ServiceError::BadInput(format!(
+                        "Invalid type {t:?}: expected upload, private or authenticated"
+                    ))
+                })?,
         };
         let public_id = choose_public_id(params, resource_type, original_name.as_ref())?;
         let signed = matches!(caller, Caller::Signed);
-        let overwrite = signed && params.bool("overwrite")?.unwrap_or(true);
+        let placing = Placing {
+            cloud,
+            resource_type,
+            delivery_type,
+            public_id,
+            overwrite: signed && params.bool("overwrite")?.unwrap_or(true),
+            media,
+            original_name,
+        };
+        self.place(placing, incoming.file, params).await
+    }
 
+    /// Stores a probed file as the asset `p` describes (a new version when one exists and may
+    /// be overwritten), with the tags and context of `params`.
+    pub(super) async fn place(
+        &self,
+        p: Placing<'_>,
+        file: StagedFile,
+        params: &Params,
+    ) -> Result<Uploaded, ServiceError> {
         let existing = self
             .catalog
-            .find_asset(cloud, resource_type, delivery_type, &public_id)
+            .find_asset(p.cloud, p.resource_type, p.delivery_type, &p.public_id)
             .await?;
-        if let Some(asset) = existing.as_ref().filter(|_| !overwrite) {
+        if let Some(asset) = existing.as_ref().filter(|_| !p.overwrite) {
             return Ok(Uploaded {
                 asset: asset.clone(),
                 existing: true,
@@ -111,35 +145,40 @@ impl Kino {
             .as_ref()
             .map_or_else(random_hex32, |a| a.asset_id.clone());
         let version_id = random_hex32();
-        let format = match (&media, resource_type) {
-            (Some(m), _) => m.format.clone(),
-            (None, _) => String::new(),
-        };
+        let format = p
+            .media
+            .as_ref()
+            .map(|m| m.format.clone())
+            .unwrap_or_default();
         let context = match params.get("context") {
             Some(raw) => parse_context(raw)?,
             None => BTreeMap::new(),
         };
         let new = NewAsset {
-            cloud: cloud.to_string(),
-            blob_key: format!("{cloud}/{}/{asset_id}/{version_id}", resource_type.as_str()),
+            cloud: p.cloud.to_string(),
+            blob_key: format!(
+                "{}/{}/{asset_id}/{version_id}",
+                p.cloud,
+                p.resource_type.as_str()
+            ),
             asset_id,
-            resource_type,
-            delivery_type,
-            public_id,
+            resource_type: p.resource_type,
+            delivery_type: p.delivery_type,
+            public_id: p.public_id,
             format,
             version,
             version_id,
-            bytes: incoming.file.len() as i64,
-            width: media.as_ref().and_then(|m| m.width).map(i64::from),
-            height: media.as_ref().and_then(|m| m.height).map(i64::from),
-            etag: incoming.file.md5_hex(),
-            original_filename: original_name.map(|n| n.0),
-            media,
+            bytes: file.len() as i64,
+            width: p.media.as_ref().and_then(|m| m.width).map(i64::from),
+            height: p.media.as_ref().and_then(|m| m.height).map(i64::from),
+            etag: file.md5_hex(),
+            original_filename: p.original_name.map(|n| n.0),
+            media: p.media,
             context,
             tags: params.list("tags"),
             now,
         };
-        let asset = self.commit(new, incoming.file).await?;
+        let asset = self.commit(new, file).await?;
         Ok(Uploaded {
             asset,
             existing: false,
@@ -171,7 +210,7 @@ impl Kino {
     }
 
     /// Decides the resource type by probing, refusing files that are not what was declared.
-    async fn classify(
+    pub(super) async fn classify(
         &self,
         upload_type: UploadType,
         file: &StagedFile,
@@ -237,7 +276,7 @@ impl Kino {
     }
 
     /// The upload's size, and a video's length and frame size, against the limits.
-    fn check_limits(
+    pub(super) fn check_limits(
         &self,
         resource_type: ResourceType,
         bytes: u64,
@@ -294,7 +333,7 @@ fn kind_name(kind: MediaKind) -> &'static str {
 }
 
 /// `/tmp/x/My Photo.JPG` → (`My Photo`, `jpg`): the basename without extension, and the extension.
-fn base_name(filename: &str) -> Option<(String, Option<String>)> {
+pub(super) fn base_name(filename: &str) -> Option<(String, Option<String>)> {
     let base = filename
         .rsplit(['/', '\\'])
         .next()

@@ -84,6 +84,19 @@ pub fn parse_delivery_path(raw_path: &str) -> Result<DeliveryPath, ParseError> {
 
     let raw_id = rest.join("/");
     let decoded = percent_decode_str(&raw_id).decode_utf8_lossy().into_owned();
+    if delivery_type == DeliveryType::Fetch {
+        return Ok(DeliveryPath {
+            cloud,
+            resource_type,
+            delivery_type,
+            signature,
+            transformation: Transformation::parse(&transformations)?,
+            version,
+            public_id: remote_url(&decoded)?,
+            extension: None,
+            signed_text,
+        });
+    }
     let (public_id, extension) = match resource_type {
         ResourceType::Raw => (decoded, None),
         ResourceType::Image | ResourceType::Video => split_extension(&decoded),
@@ -101,6 +114,20 @@ pub fn parse_delivery_path(raw_path: &str) -> Result<DeliveryPath, ParseError> {
         extension,
         signed_text,
     })
+}
+
+/// The remote URL of a fetch delivery: http or https, with the `//` after the scheme restored
+/// when a proxy collapsed it.
+fn remote_url(text: &str) -> Result<String, ParseError> {
+    for scheme in ["https:", "http:"] {
+        if let Some(rest) = text.strip_prefix(scheme) {
+            let rest = rest.trim_start_matches('/');
+            if !rest.is_empty() {
+                return Ok(format!("{scheme}//{rest}"));
+            }
+        }
+    }
+    Err(ParseError::FetchUrl(text.to_string()))
 }
 
 /// `folder/dog.mp4` → (`folder/dog`, `mp4`); a dot inside a folder name is not an extension.
@@ -180,6 +207,23 @@ mod tests {
         );
     }
 
+    #[test]
+    fn fetch_paths_carry_the_remote_url() {
+        // As the SDKs escape it (`?` and `=` percent-encoded), and with `//` collapsed by a proxy.
+        check(
+            "/demo/image/fetch/c_scale,w_100/https://example.com/a/b.jpg%3Fv%3D2",
+            r#"demo image fetch sig=None tx="c_scale,w_100" v=None id="https://example.com/a/b.jpg?v=2" ext=None signed="c_scale,w_100/https://example.com/a/b.jpg%3Fv%3D2""#,
+        );
+        check(
+            "/demo/video/fetch/http:/example.com/v.mp4",
+            r#"demo video fetch sig=None tx="" v=None id="http://example.com/v.mp4" ext=None signed="http:/example.com/v.mp4""#,
+        );
+        check(
+            "/demo/image/fetch/ftp://example.com/a.jpg",
+            "error: Invalid fetch URL \"ftp://example.com/a.jpg\": expected an http or https URL",
+        );
+    }
+
     /// Every URL the Python SDK built (tests/data/sdk_video_urls.tsv) parses, and its
     /// transformation is already canonical.
     #[test]
@@ -222,7 +266,7 @@ mod tests {
         );
         check(
             "/demo/image/public/x",
-            r#"error: Invalid delivery type "public": expected upload, private or authenticated"#,
+            r#"error: Invalid delivery type "public": expected upload, private, authenticated or fetch"#,
         );
         check("/demo/image/upload/", "error: Missing public id in the URL");
         check(

@@ -59,6 +59,8 @@ pub enum DeliveryType {
     Upload,
     Private,
     Authenticated,
+    /// The "public id" is a remote http(s) URL, fetched on first delivery and kept.
+    Fetch,
 }
 
 impl DeliveryType {
@@ -67,6 +69,7 @@ impl DeliveryType {
             "upload" => Some(DeliveryType::Upload),
             "private" => Some(DeliveryType::Private),
             "authenticated" => Some(DeliveryType::Authenticated),
+            "fetch" => Some(DeliveryType::Fetch),
             _ => None,
         }
     }
@@ -75,6 +78,7 @@ impl DeliveryType {
             DeliveryType::Upload => "upload",
             DeliveryType::Private => "private",
             DeliveryType::Authenticated => "authenticated",
+            DeliveryType::Fetch => "fetch",
         }
     }
 }
@@ -90,8 +94,10 @@ impl fmt::Display for DeliveryType {
 pub enum ParseError {
     #[error("Invalid resource type {0:?}: expected image, video or raw")]
     ResourceType(String),
-    #[error("Invalid delivery type {0:?}: expected upload, private or authenticated")]
+    #[error("Invalid delivery type {0:?}: expected upload, private, authenticated or fetch")]
     DeliveryType(String),
+    #[error("Invalid fetch URL {0:?}: expected an http or https URL")]
+    FetchUrl(String),
     #[error("Missing public id in the URL")]
     MissingPublicId,
     #[error("Invalid public id: {0}")]

@@ -2,52 +2,11 @@
 //! server's own machine or the networks behind it are refused before any connection, in every
 //! spelling of the address, and redirects are checked again.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use reqwest::multipart::Form;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{CLOUD, SECRET, TestApp, error_message, media, spawn_app_with};
-
-/// A tiny HTTP server on 127.0.0.1: `/ok.jpg` is a picture, `/to?<url>` redirects to `<url>`.
-/// Counts the requests it gets.
-async fn file_server() -> (u16, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counted = hits.clone();
-    let picture = std::fs::read(media("photo-denali.webp")).unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let picture = picture.clone();
-            tokio::spawn(async move {
-                let mut request = vec![0u8; 4096];
-                let n = socket.read(&mut request).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&request[..n]).to_string();
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let answer = match path.split_once("/to?") {
-                    Some((_, target)) => format!(
-                        "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                    .into_bytes(),
-                    None => {
-                        let mut a = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: image/webp\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            picture.len()
-                        )
-                        .into_bytes();
-                        a.extend_from_slice(&picture);
-                        a
-                    }
-                };
-                let _ = socket.write_all(&answer).await;
-            });
-        }
-    });
-    (port, hits)
-}
+use crate::helpers::{CLOUD, SECRET, TestApp, error_message, file_server, spawn_app_with};
 
 async fn upload_from(app: &TestApp, url: &str) -> (u16, serde_json::Value) {
     let mut form = Form::new();

@@ -1,7 +1,8 @@
 //! `spawn_app()` and one helper per endpoint, so tests read as what a user does.
 
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use kino::account::{Account, Secret};
 use kino::config::Config;
@@ -10,6 +11,7 @@ use kino::signing::{Algorithm, Version, hex_digest, string_to_sign};
 use kino::startup::App;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 pub const CLOUD: &str = "demo";
@@ -512,4 +514,50 @@ pub async fn engine_runs(app: &TestApp) -> u64 {
         .find_map(|l| l.strip_prefix("kino_engine_runs_total "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no engine run counter in {text}"))
+}
+
+/// A tiny HTTP server on 127.0.0.1: `/to?<url>` redirects to `<url>`, `/missing…` is a 404,
+/// `/text…` is plain text, anything else is a picture (`photo-denali.webp`). Counts the
+/// requests it gets.
+pub async fn file_server() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let picture = std::fs::read(media("photo-denali.webp")).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let picture = picture.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 4096];
+                let n = socket.read(&mut request).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&request[..n]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let answer = match path.split_once("/to?") {
+                    Some((_, target)) => format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                    .into_bytes(),
+                    None if path.starts_with("/missing") => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+                    }
+                    None if path.starts_with("/text") => {
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".to_vec()
+                    }
+                    None => {
+                        let mut a = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/webp\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            picture.len()
+                        )
+                        .into_bytes();
+                        a.extend_from_slice(&picture);
+                        a
+                    }
+                };
+                let _ = socket.write_all(&answer).await;
+            });
+        }
+    });
+    (port, hits)
 }

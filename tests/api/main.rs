@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod cli;
 mod delivery;
+mod fetch;
 mod fetch_guard;
 mod golden;
 mod helpers;

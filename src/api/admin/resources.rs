@@ -51,7 +51,7 @@ fn resource_type(raw: &str) -> Result<ResourceType, ApiError> {
 fn delivery_type(raw: &str) -> Result<DeliveryType, ApiError> {
     DeliveryType::parse(raw).ok_or_else(|| {
         ApiError::bad_input(format!(
-            "Invalid type {raw:?}: expected upload, private or authenticated"
+            "Invalid type {raw:?}: expected upload, private, authenticated or fetch"
         ))
     })
 }

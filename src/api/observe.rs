@@ -1,7 +1,8 @@
 //! Every request, observed at the edge: it gets a request id (the client's `X-Request-Id` when
 //! it sent a sensible one, else a new one), echoed in the response and carried by every log
 //! line of the request; it is counted by route template, method and status; the bytes of its
-//! response body are counted as they leave; and one log line says how it ended.
+//! response body are counted as they leave; and one log line says how it ended. An HTTP/1.1
+//! request with a body that fails says `Connection: close` (its body may be left unread).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,6 +40,8 @@ pub(super) async fn observe(
         request.headers_mut().insert(REQUEST_ID, value);
     }
     let method = request.method().to_string();
+    let http1_with_body = request.version() == axum::http::Version::HTTP_11
+        && matches!(request.method().as_str(), "POST" | "PUT" | "PATCH");
     let path = request.uri().path().to_string();
     let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
     let started = Instant::now();
@@ -60,6 +63,14 @@ pub(super) async fn observe(
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    // A refused upload may leave its body unread, and then the connection cannot be reused:
+    // say so, or a keep-alive client sends its next request into a closing socket (EPIPE).
+    if http1_with_body && status >= 400 {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
     }
     counted(response, kino.metrics.clone())
 }

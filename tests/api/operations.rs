@@ -135,3 +135,35 @@ async fn config_says_when_the_environment_began_and_its_folder_mode() {
     let (_, plain) = app.admin(reqwest::Method::GET, "/config", None).await;
     assert!(plain.get("settings").is_none(), "{plain}");
 }
+
+/// A refused upload says `Connection: close`: its body may be left unread, so a keep-alive
+/// client must not send its next request on that connection.
+#[tokio::test]
+async fn a_refused_upload_closes_its_connection() {
+    let app = spawn_app().await;
+    let form = reqwest::multipart::Form::new()
+        .text("api_key", crate::helpers::KEY)
+        .text("timestamp", crate::helpers::now().to_string())
+        .text("signature", "0000")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![0u8; 4096]).file_name("x.bin"),
+        );
+    let r = app
+        .client
+        .post(format!("{}/v1_1/{CLOUD}/image/upload", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["connection"], "close");
+    // A good request keeps its connection.
+    assert!(
+        app.get("/healthz")
+            .await
+            .headers()
+            .get("connection")
+            .is_none()
+    );
+}

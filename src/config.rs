@@ -37,6 +37,9 @@ pub struct Config {
     pub security: Security,
     /// Reading untrusted media in `kino worker` processes.
     pub isolation: IsolationSettings,
+    /// Keep every uploaded version, so overwritten and deleted assets can be restored
+    /// (Cloudinary's account-level backup; an upload's `backup` parameter overrides it).
+    pub backup: bool,
 }
 
 /// How untrusted media is read out of process: uploads probed, transformations run.
@@ -228,6 +231,7 @@ impl Default for Config {
             fetch: Fetch::default(),
             security: Security::default(),
             isolation: IsolationSettings::default(),
+            backup: false,
         }
     }
 }
@@ -262,6 +266,7 @@ const ENV_KEYS: &[&str] = &[
     "storage",
     "cache_max_bytes",
     "public_url",
+    "backup",
     "limits.max_image_bytes",
     "limits.max_video_bytes",
     "limits.max_raw_bytes",

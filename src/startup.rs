@@ -144,6 +144,7 @@ impl App {
             guard,
             limits: config.limits.clone(),
             security: config.security.clone(),
+            backup: config.backup,
             isolation: isolation(&config)?,
             secure_url: public_url.clone(),
             public_url,

@@ -12,7 +12,7 @@ use axum::routing::get;
 use tokio_util::io::ReaderStream;
 
 use super::ApiError;
-use crate::catalog::{Asset, Derived};
+use crate::catalog::{Asset, AssetVersion, Derived};
 use crate::derived::Follower;
 use crate::service::Kino;
 use crate::service::streaming::{StreamPart, Streamed};
@@ -76,17 +76,7 @@ async fn serve(
         kino.fetched(&path.cloud, path.resource_type, &path.public_id)
             .await?
     } else {
-        kino.catalog
-            .find_asset(
-                &path.cloud,
-                path.resource_type,
-                path.delivery_type,
-                &path.public_id,
-            )
-            .await?
-            .ok_or_else(|| {
-                ApiError::not_found(format!("Resource not found - {}", path.public_id))
-            })?
+        find_or_map(kino, &path).await?
     };
     let format = path
         .transformation
@@ -111,6 +101,33 @@ async fn serve(
         return serve_stream(kino, &path, &asset, query, headers).await;
     }
     serve_transformed(kino, &path, &asset, headers).await
+}
+
+/// The asset a path names; a missing upload under an auto-upload mapping is pulled in now.
+async fn find_or_map(kino: &Kino, path: &DeliveryPath) -> Result<Asset, ApiError> {
+    let found = kino
+        .catalog
+        .find_asset(
+            &path.cloud,
+            path.resource_type,
+            path.delivery_type,
+            &path.public_id,
+        )
+        .await?;
+    let found = match found {
+        Some(asset) => Some(asset),
+        None if path.delivery_type == DeliveryType::Upload => {
+            kino.auto_uploaded(
+                &path.cloud,
+                path.resource_type,
+                &path.public_id,
+                path.extension.as_deref(),
+            )
+            .await?
+        }
+        None => None,
+    };
+    found.ok_or_else(|| ApiError::not_found(format!("Resource not found - {}", path.public_id)))
 }
 
 /// A manifest, playlist or segment of an adaptive stream.
@@ -364,6 +381,36 @@ impl Served {
             immutable: path.version == Some(d.version),
         }
     }
+}
+
+/// A backed-up version's file as a download (`/download_backup`).
+pub(crate) async fn serve_backup(
+    kino: &Kino,
+    version: &AssetVersion,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let served = Served {
+        blob_key: version.blob_key.clone(),
+        bytes: version.bytes,
+        etag: version.etag.clone(),
+        modified: version.created_at.timestamp(),
+        format: version.format.clone(),
+        immutable: true,
+    };
+    let mut response = respond(kino, &served, headers).await?;
+    let name = version.public_id.rsplit('/').next().unwrap_or("backup");
+    let file = if version.format.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}.{}", version.format)
+    };
+    let disposition = format!("attachment; filename=\"{}\"", file.replace('"', ""));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// `private` originals and everything `authenticated` need a valid `s--…--` signature.

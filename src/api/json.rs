@@ -78,7 +78,7 @@ pub fn eager_item(kino: &Kino, asset: &Asset, made: &crate::service::eager::Eage
     Value::Object(m)
 }
 
-fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

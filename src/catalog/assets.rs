@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use super::sql::Sql;
+use super::versions::insert_version;
+use crate::engine::MediaInfo;
 
 use super::{Asset, Catalog, CatalogError, NewAsset, Usage};
 use crate::url::{DeliveryType, ResourceType};
@@ -53,6 +55,16 @@ pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, CatalogError> {
         .map_err(|e| CatalogError::Corrupt(format!("timestamp {text:?}: {e}")))
 }
 
+/// The probe facts stored as JSON (`null` for raw files).
+pub(super) fn parse_media(text: &str) -> Result<Option<MediaInfo>, CatalogError> {
+    if text == "null" {
+        return Ok(None);
+    }
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| CatalogError::Corrupt(format!("media: {e}")))
+}
+
 pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogError> {
     let get_str = |name: &str| -> Result<String, CatalogError> {
         row.try_get::<String, _>(name)
@@ -64,15 +76,7 @@ pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogEr
     };
     let rt = get_str("resource_type")?;
     let dt = get_str("delivery_type")?;
-    let media_text = get_str("media")?;
-    let media = if media_text == "null" {
-        None
-    } else {
-        Some(
-            serde_json::from_str(&media_text)
-                .map_err(|e| CatalogError::Corrupt(format!("media: {e}")))?,
-        )
-    };
+    let media = parse_media(&get_str("media")?)?;
     let context: BTreeMap<String, String> = serde_json::from_str(&get_str("context")?)
         .map_err(|e| CatalogError::Corrupt(format!("context: {e}")))?;
     Ok(Asset {
@@ -101,7 +105,7 @@ pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogEr
     })
 }
 
-fn media_json(new: &NewAsset) -> String {
+pub(super) fn media_json(new: &NewAsset) -> String {
     serde_json::to_string(&new.media).unwrap_or_else(|_| "null".into())
 }
 
@@ -132,6 +136,16 @@ impl Catalog {
             .iter()
             .filter_map(|r| r.try_get("blob_key").ok())
             .collect())
+    }
+
+    /// Whether `blob_key` is in the trash, that is, no row needs its blob.
+    pub async fn in_trash(&self, blob_key: &str) -> Result<bool, CatalogError> {
+        let found = sqlx::query("SELECT 1 AS one FROM blob_trash WHERE blob_key = $1")
+            .bind(blob_key)
+            .fetch_optional(&self.write)
+            .await
+            .map_err(CatalogError::query("check trash"))?;
+        Ok(found.is_some())
     }
 
     pub async fn forget_trash(&self, blob_key: &str) -> Result<(), CatalogError> {
@@ -175,6 +189,9 @@ impl Catalog {
             None => (insert_row(&mut tx, new, &now).await?, None),
         };
         replace_tags(&mut tx, row, &new.cloud, &new.tags).await?;
+        if new.backup {
+            insert_version(&mut tx, new).await?;
+        }
         // The new blob is now referenced; the replaced one becomes trash in the same commit.
         sqlx::query("DELETE FROM blob_trash WHERE blob_key = $1")
             .bind(&new.blob_key)
@@ -549,13 +566,21 @@ async fn delete_row(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogErr
     Ok(())
 }
 
+/// Puts `key` in the trash unless an asset or a backed-up version still points at it.
 pub(super) async fn trash_in(conn: &mut AnyConnection, key: &str) -> Result<(), CatalogError> {
-    sqlx::query("INSERT INTO blob_trash (blob_key, created_at) VALUES ($1, $2) ON CONFLICT (blob_key) DO NOTHING")
-        .bind(key)
-        .bind(Utc::now().to_rfc3339())
-        .execute(&mut *conn)
-        .await
-        .map_err(CatalogError::query("trash blob"))?;
+    sqlx::query(
+        "INSERT INTO blob_trash (blob_key, created_at) SELECT $1, $2 \
+         WHERE NOT EXISTS (SELECT 1 FROM asset_versions WHERE blob_key = $3) \
+         AND NOT EXISTS (SELECT 1 FROM assets WHERE blob_key = $4) \
+         ON CONFLICT (blob_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(Utc::now().to_rfc3339())
+    .bind(key)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(CatalogError::query("trash blob"))?;
     Ok(())
 }
 

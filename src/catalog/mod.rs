@@ -22,15 +22,18 @@ mod search;
 mod sql;
 mod streaming_profiles;
 mod transformations;
+mod upload_mappings;
+mod versions;
 
 pub use api_keys::{ApiKey, KeyChoice};
 pub use assets::{Direction, ListQuery, Page};
 pub use error::CatalogError;
 pub use jobs::{ClaimedJob, JobRow, NewJob};
 pub use live_streams::{LiveOutput, LiveStream};
-pub use model::{Asset, Derived, NamedTransformation, NewAsset, Preset, Usage};
+pub use model::{Asset, AssetVersion, Derived, NamedTransformation, NewAsset, Preset, Usage};
 pub use search::{Found, SortKey};
 pub use streaming_profiles::StoredProfile;
+pub use upload_mappings::UploadMapping;
 
 use std::time::Duration;
 

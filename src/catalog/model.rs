@@ -70,6 +70,29 @@ pub struct NewAsset {
     pub context: BTreeMap<String, String>,
     pub tags: Vec<String>,
     pub now: DateTime<Utc>,
+    /// Keep this version when it is later overwritten or deleted (see [`AssetVersion`]).
+    pub backup: bool,
+}
+
+/// A backed-up version of an asset: its file and facts as they were uploaded.
+#[derive(Debug, Clone)]
+pub struct AssetVersion {
+    pub version_id: String,
+    pub cloud: String,
+    pub asset_id: String,
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub public_id: String,
+    pub format: String,
+    pub version: i64,
+    pub bytes: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub etag: String,
+    pub blob_key: String,
+    pub original_filename: Option<String>,
+    pub media: Option<MediaInfo>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// An upload preset: named defaults for uploads, and the key to unsigned uploads.

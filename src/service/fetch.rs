@@ -34,6 +34,26 @@ impl Kino {
         {
             return Ok(asset);
         }
+        self.pull(
+            cloud,
+            upload_type,
+            url,
+            DeliveryType::Fetch,
+            url.to_string(),
+        )
+        .await
+    }
+
+    /// Fetches `url` through the remote-fetch guard and keeps it as `public_id` (of type
+    /// `delivery_type`), probed and checked like an upload. An asset already there is kept.
+    pub(super) async fn pull(
+        &self,
+        cloud: &str,
+        upload_type: UploadType,
+        url: &str,
+        delivery_type: DeliveryType,
+        public_id: String,
+    ) -> Result<Asset, ServiceError> {
         let mut file = self.fetch_remote(url).await?;
         if file.is_empty() {
             return Err(ServiceError::BadInput(format!("Empty file at {url}")));
@@ -52,8 +72,8 @@ impl Kino {
         let placing = Placing {
             cloud,
             resource_type,
-            delivery_type: DeliveryType::Fetch,
-            public_id: url.to_string(),
+            delivery_type,
+            public_id,
             overwrite: false,
             media,
             original_name,

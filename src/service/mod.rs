@@ -16,6 +16,7 @@ pub mod jobs;
 mod keys;
 mod ladder;
 pub mod live;
+pub mod mappings;
 pub mod notify;
 pub mod profiles;
 pub mod progress;
@@ -27,6 +28,7 @@ pub mod streaming;
 mod strict;
 pub mod transform;
 pub mod upload;
+pub mod versions;
 
 pub use error::ServiceError;
 
@@ -56,6 +58,8 @@ pub struct Kino {
     pub guard: Arc<crate::netguard::Guard>,
     pub limits: Limits,
     pub security: crate::config::Security,
+    /// Keep every uploaded version for `restore` (an upload's `backup` parameter overrides it).
+    pub backup: bool,
     /// Where untrusted uploads are probed (`None`: in this process).
     pub isolation: Option<Arc<crate::isolation::Isolation>>,
     /// Base of `url` in responses, without a trailing slash (`http://127.0.0.1:8080`).
@@ -93,6 +97,15 @@ impl Kino {
 
     /// Deletes a blob that no row references any more (best effort; the trash remembers it).
     pub async fn discard_blob(&self, key: &str) {
+        // Only trash is deleted: a backed-up version may still need a replaced blob.
+        match self.catalog.in_trash(key).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, key, "could not check the trash; the blob stays");
+                return;
+            }
+        }
         match self.store.delete(key).await {
             Ok(()) => {
                 if let Err(e) = self.catalog.forget_trash(key).await {

@@ -177,6 +177,7 @@ impl Kino {
             context,
             tags: params.list("tags"),
             now,
+            backup: params.bool("backup")?.unwrap_or(self.backup),
         };
         let asset = self.commit(new, file).await?;
         Ok(Uploaded {

@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)]
 mod admin;
+mod backups;
 mod bad_input;
 mod cli;
 mod delivery;

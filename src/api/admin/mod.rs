@@ -9,6 +9,8 @@ mod resources;
 mod search;
 mod streaming_profiles;
 mod transformations;
+mod upload_mappings;
+mod versions;
 
 use axum::Router;
 use axum::extract::Request;
@@ -29,6 +31,8 @@ pub fn routes() -> Router<Kino> {
         .merge(misc::routes())
         .merge(jobs::routes())
         .merge(search::routes())
+        .merge(upload_mappings::routes())
+        .merge(versions::routes())
 }
 
 /// Checks basic auth for `cloud`, then reads the call's parameters.

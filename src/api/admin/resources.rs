@@ -150,12 +150,17 @@ async fn show(
     Path((cloud, rt, dt, public_id)): Path<(String, String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    authorized(&kino, &cloud, request).await?;
+    let params = authorized(&kino, &cloud, request).await?;
     let asset = kino
         .require_asset(&cloud, resource_type(&rt)?, delivery_type(&dt)?, &public_id)
         .await?;
     let derived = kino.catalog.list_derived(&asset.asset_id).await?;
-    Ok(Json(details(&kino, &asset, &derived)))
+    let mut body = details(&kino, &asset, &derived);
+    if params.bool("versions")?.unwrap_or(false) {
+        let versions = kino.catalog.versions(&cloud, &asset.asset_id).await?;
+        body["versions"] = super::versions::versions_json(&asset, &versions);
+    }
+    Ok(Json(body))
 }
 
 async fn update(

@@ -61,6 +61,7 @@ add("/v1_1/{cloud}/{resource_type}/rename", "post", op("Rename an asset", up, [c
 add("/v1_1/{cloud}/{resource_type}/explicit", "post", op("Apply eager transformations, tags or context to an uploaded asset", up, [cloud, rt_upload], form(dict(signed, public_id=S, type=S, eager=S, eager_async=B, tags=S, context=S, notification_url=S), ["public_id"]), resource, security=[]))
 add("/v1_1/{cloud}/{resource_type}/tags", "post", op("Add, remove or replace tags on assets", up, [cloud, rt_upload], form(dict(signed, tag=S, public_ids=S, command={"type": "string", "enum": ["add", "remove", "replace", "remove_all"]}, type=S), ["command"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
 add("/v1_1/{cloud}/{resource_type}/context", "post", op("Add or remove contextual metadata on assets", up, [cloud, rt_upload], form(dict(signed, context=S, public_ids=S, command={"type": "string", "enum": ["add", "remove_all"]}, type=S), ["command"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
+add("/v1_1/{cloud}/{resource_type}/metadata", "post", op("Set structured metadata on assets", up, [cloud, rt_upload], form(dict(signed, metadata=S, public_ids=S, type=S, clear_invalid=B), ["metadata", "public_ids"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],
@@ -103,6 +104,27 @@ add("/v1_1/{cloud}/resources/backup/{asset_id}", "delete", op("Delete backed-up 
 add("/v1_1/{cloud}/download_backup", "get", op("Download a backed-up version (a URL signed like an Upload API call)", ad,
     [cloud, q("asset_id", "The asset id."), q("version_id", "The version id."), q("timestamp", "Unix seconds.", I), q("api_key", "The API key."), q("signature", "The signature.")],
     schema={"type": "string", "format": "binary"}, security=[]))
+entry = {"type": "object", "properties": {"external_id": S, "value": S, "state": {"type": "string", "enum": ["active", "inactive"]}}, "required": ["value"]}
+mfield = {"type": "object", "properties": {"type": {"type": "string", "enum": ["string", "integer", "date", "enum", "set"]}, "external_id": S, "label": S,
+    "mandatory": B, "default_value": {}, "default_disabled": B, "validation": {"type": "object"}, "datasource": {"type": "object", "properties": {"values": {"type": "array", "items": entry}}},
+    "restrictions": {"type": "object"}}}
+mfields = "/v1_1/{cloud}/metadata_fields"
+fid = P("id", "The field's external id.")
+def jonly(schema):
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+ids_body = jonly({"type": "object", "properties": {"external_ids": {"type": "array", "items": S}}, "required": ["external_ids"]})
+order_body = lambda by: jonly({"type": "object", "properties": {"order_by": {"type": "string", "enum": by}, "direction": {"type": "string", "enum": ["asc", "desc"]}}, "required": ["order_by"]})
+add(mfields, "get", op("Structured metadata fields, in list order", ad, [cloud], schema={"type": "object", "properties": {"metadata_fields": {"type": "array", "items": mfield}}}))
+add(mfields, "post", op("Create a metadata field (string, integer, date, enum, set)", ad, [cloud], jonly(dict(mfield, required=["type", "label"])), mfield))
+add(mfields + "/order", "put", op("Order the fields by label or external_id", ad, [cloud], order_body(["label", "external_id"])))
+add(mfields + "/{id}", "get", op("A metadata field", ad, [cloud, fid], schema=mfield))
+add(mfields + "/{id}", "put", op("Update a metadata field (not its type)", ad, [cloud, fid], jonly(mfield), mfield))
+add(mfields + "/{id}", "delete", op("Delete a metadata field and its values", ad, [cloud, fid]))
+datasource = {"type": "object", "properties": {"values": {"type": "array", "items": entry}}}
+add(mfields + "/{id}/datasource", "put", op("Add datasource entries or change their values", ad, [cloud, fid], jonly(datasource), datasource))
+add(mfields + "/{id}/datasource", "delete", op("Deactivate datasource entries", ad, [cloud, fid], ids_body, datasource))
+add(mfields + "/{id}/datasource_restore", "post", op("Reactivate datasource entries", ad, [cloud, fid], ids_body, datasource))
+add(mfields + "/{id}/datasource/order", "post", op("Order a datasource by value", ad, [cloud, fid], order_body(["value"]), datasource))
 search_props = {"expression": S, "sort_by": {"type": "array", "items": {"type": "object"}}, "max_results": {"type": "integer", "minimum": 0, "maximum": 500},
                 "next_cursor": S, "aggregate": {"type": "array", "items": S}, "with_field": {"type": "array", "items": S}}
 found = {"type": "object", "properties": {"total_count": I, "time": I, "resources": {"type": "array", "items": resource}, "next_cursor": S, "aggregations": {"type": "object"}}}

@@ -36,6 +36,7 @@ pub mod focus;
 pub mod header;
 pub mod isolation;
 pub mod live;
+pub mod metadata;
 pub mod metrics;
 pub mod netguard;
 pub mod params;

@@ -207,6 +207,9 @@ pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: 
     if !asset.context.is_empty() {
         m.insert("context".into(), context_value(asset));
     }
+    if !asset.metadata.is_empty() {
+        m.insert("metadata".into(), json!(asset.metadata));
+    }
     media_fields(&mut m, asset);
     if asset
         .media
@@ -277,6 +280,9 @@ pub fn details(kino: &Kino, asset: &Asset, derived: &[Derived]) -> Value {
     let mut m = base(kino, asset);
     m.insert("tags".into(), json!(asset.tags));
     m.insert("context".into(), context_value(asset));
+    if !asset.metadata.is_empty() {
+        m.insert("metadata".into(), json!(asset.metadata));
+    }
     m.insert("etag".into(), json!(asset.etag));
     m.insert("placeholder".into(), json!(false));
     m.insert("status".into(), json!("active"));

@@ -60,6 +60,7 @@ async fn action(
         "explicit" => explicit(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
+        "metadata" => metadata(&kino, &cloud, rt, &params).await?,
         other => {
             return Err(ApiError::not_found(format!(
                 "Unknown Upload API method {other:?}"
@@ -354,6 +355,10 @@ async fn explicit(
         let context = parse_context(raw)?;
         kino.catalog.set_context(&asset, &context).await?;
     }
+    if let Some(raw) = params.get("metadata") {
+        kino.update_metadata(cloud, rt, dt, &[public_id.to_string()], raw, false)
+            .await?;
+    }
     let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
     // Kino has no CDN to purge: what could be stale is its own derived files, made again on
     // their next request (or now, for `eager`).
@@ -388,6 +393,30 @@ async fn tags(
         )
         .await?;
     Ok(json!({"public_ids": done}))
+}
+
+/// `metadata`: sets structured metadata on assets (`clear_invalid` drops what does not fit).
+async fn metadata(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
+    let raw = required(params, "metadata")?;
+    let dt = delivery_type(params, "type")?;
+    let clear_invalid = params.bool("clear_invalid")?.unwrap_or(false);
+    let assets = kino
+        .update_metadata(
+            cloud,
+            rt,
+            dt,
+            &params.values("public_ids"),
+            raw,
+            clear_invalid,
+        )
+        .await?;
+    let ids: Vec<&str> = assets.iter().map(|a| a.public_id.as_str()).collect();
+    Ok(json!({"public_ids": ids}))
 }
 
 async fn context(

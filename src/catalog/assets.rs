@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
+use super::metadata::write_metadata;
 use super::sql::Sql;
 use super::versions::insert_version;
 use crate::engine::MediaInfo;
@@ -100,6 +101,7 @@ pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogEr
         media,
         context,
         tags: Vec::new(),
+        metadata: BTreeMap::new(),
         created_at: parse_time(&get_str("created_at")?)?,
         updated_at: parse_time(&get_str("updated_at")?)?,
     })
@@ -189,6 +191,8 @@ impl Catalog {
             None => (insert_row(&mut tx, new, &now).await?, None),
         };
         replace_tags(&mut tx, row, &new.cloud, &new.tags).await?;
+        replace_context(&mut tx, row, &new.cloud, &new.context).await?;
+        write_metadata(&mut tx, row, &new.cloud, &new.metadata).await?;
         if new.backup {
             insert_version(&mut tx, new).await?;
         }
@@ -274,6 +278,7 @@ impl Catalog {
         }
     }
 
+    /// Fills in the tags and the structured metadata of `assets`.
     pub(super) async fn load_tags(
         &self,
         assets: &mut [Asset],
@@ -301,7 +306,7 @@ impl Catalog {
         for a in assets.iter_mut() {
             a.tags = by_row.remove(&a.row).unwrap_or_default();
         }
-        Ok(())
+        self.load_metadata(assets, pool).await
     }
 
     /// One page of assets matching `query`, in creation order.
@@ -386,13 +391,22 @@ impl Catalog {
         asset: &Asset,
         context: &BTreeMap<String, String>,
     ) -> Result<(), CatalogError> {
+        let mut tx = self
+            .write
+            .begin()
+            .await
+            .map_err(CatalogError::query("begin set context"))?;
         sqlx::query("UPDATE assets SET context = $1, updated_at = $2 WHERE id = $3")
             .bind(context_json(context))
             .bind(Utc::now().to_rfc3339())
             .bind(asset.row)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(CatalogError::query("set context"))?;
+        replace_context(&mut tx, asset.row, &asset.cloud, context).await?;
+        tx.commit()
+            .await
+            .map_err(CatalogError::query("commit set context"))?;
         Ok(())
     }
 
@@ -553,6 +567,15 @@ async fn touch(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogError> {
 }
 
 async fn delete_row(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogError> {
+    for table in ["asset_metadata", "asset_context"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE asset_row = $1"
+        )))
+        .bind(row)
+        .execute(&mut *conn)
+        .await
+        .map_err(CatalogError::query("delete attached rows"))?;
+    }
     sqlx::query("DELETE FROM asset_tags WHERE asset_row = $1")
         .bind(row)
         .execute(&mut *conn)
@@ -563,6 +586,33 @@ async fn delete_row(conn: &mut AnyConnection, row: i64) -> Result<(), CatalogErr
         .execute(&mut *conn)
         .await
         .map_err(CatalogError::query("delete asset"))?;
+    Ok(())
+}
+
+/// Mirrors an asset's context into `asset_context`, where search finds it.
+async fn replace_context(
+    conn: &mut AnyConnection,
+    row: i64,
+    cloud: &str,
+    context: &BTreeMap<String, String>,
+) -> Result<(), CatalogError> {
+    sqlx::query("DELETE FROM asset_context WHERE asset_row = $1")
+        .bind(row)
+        .execute(&mut *conn)
+        .await
+        .map_err(CatalogError::query("clear context rows"))?;
+    for (key, value) in context {
+        sqlx::query(
+            "INSERT INTO asset_context (asset_row, cloud, key, value) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(row)
+        .bind(cloud)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await
+        .map_err(CatalogError::query("write context row"))?;
+    }
     Ok(())
 }
 

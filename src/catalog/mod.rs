@@ -16,6 +16,7 @@ mod error;
 mod folders;
 mod jobs;
 mod live_streams;
+mod metadata;
 mod model;
 mod presets;
 mod search;

@@ -31,6 +31,8 @@ pub struct Asset {
     pub media: Option<MediaInfo>,
     pub context: BTreeMap<String, String>,
     pub tags: Vec<String>,
+    /// Structured metadata: field id → typed value.
+    pub metadata: BTreeMap<String, serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -70,6 +72,8 @@ pub struct NewAsset {
     pub context: BTreeMap<String, String>,
     pub tags: Vec<String>,
     pub now: DateTime<Utc>,
+    /// Structured metadata to set and clear (checked already; other fields are kept).
+    pub metadata: crate::metadata::Assignment,
     /// Keep this version when it is later overwritten or deleted (see [`AssetVersion`]).
     pub backup: bool,
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::assets::{ASSET_COLUMNS, asset_from_row};
 use super::sql::Sql;
 use super::{Asset, Catalog, CatalogError};
-use crate::search::{Bound, Comparison, Expr, Field, Test, Text};
+use crate::search::{Bound, Comparison, Expr, Field, Keyed, Space, Test, Text};
 
 /// How results are ordered: a field and whether it ascends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +158,7 @@ fn condition(q: &mut Sql, expr: &Expr) {
             matches(q, Field::Tags, text);
             q.push(")");
         }
+        Expr::Keyed(keyed) => keyed_condition(q, keyed),
         Expr::Term(term) => match &term.test {
             Test::Match(text) => matches(q, term.field, text),
             Test::Exact(value) => exact(q, term.field, value),
@@ -194,6 +195,70 @@ fn condition(q: &mut Sql, expr: &Expr) {
             }
         },
     }
+}
+
+/// A metadata value or a context value of the asset passing `keyed.test`: an `EXISTS` on
+/// `asset_metadata` (numbers compare as numbers, dates as `YYYY-MM-DD` text) or
+/// `asset_context`.
+fn keyed_condition(q: &mut Sql, keyed: &Keyed) {
+    let (table, key_column) = match keyed.space {
+        Space::Metadata => ("asset_metadata", "field"),
+        Space::Context => ("asset_context", "key"),
+    };
+    q.push(&format!(
+        "EXISTS (SELECT 1 FROM {table} k WHERE k.asset_row = assets.id AND k.{key_column} = "
+    ))
+    .bind(keyed.key.clone())
+    .push(" AND ");
+    let compare = |q: &mut Sql, op: &str, bound: &Bound| {
+        match bound {
+            Bound::Number(n) => q.push("k.number").push(op).bind(*n),
+            // Metadata dates are days: compare with the bound's day.
+            Bound::Date(d) => q
+                .push("k.value")
+                .push(op)
+                .bind(d.chars().take(10).collect::<String>()),
+        };
+    };
+    match &keyed.test {
+        Test::Match(text) => {
+            let value = like_literal(&text.value.to_lowercase());
+            let tail = if text.prefix { "%" } else { "" };
+            q.push("LOWER(k.value) LIKE ")
+                .bind(format!("{value}{tail}"))
+                .push(" ESCAPE '\\'");
+        }
+        Test::Exact(value) => {
+            q.push("k.value = ").bind(value.clone());
+        }
+        Test::Compare(c, bound) => compare(
+            q,
+            match c {
+                Comparison::Less => " < ",
+                Comparison::LessOrEqual => " <= ",
+                Comparison::Greater => " > ",
+                Comparison::GreaterOrEqual => " >= ",
+            },
+            bound,
+        ),
+        Test::Range {
+            from,
+            to,
+            from_inclusive,
+            to_inclusive,
+        } => {
+            q.push("1 = 1");
+            if let Some(b) = from {
+                q.push(" AND ");
+                compare(q, if *from_inclusive { " >= " } else { " > " }, b);
+            }
+            if let Some(b) = to {
+                q.push(" AND ");
+                compare(q, if *to_inclusive { " <= " } else { " < " }, b);
+            }
+        }
+    }
+    q.push(")");
 }
 
 fn bind_bound(q: &mut Sql, bound: &Bound) {

@@ -17,6 +17,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// `field<op>value`.
     Term(Term),
+    /// `metadata.<field><op>value` or `context.<key><op>value`.
+    Keyed(Keyed),
     /// A bare value: matches the public id, its last segment (the file name) or a tag.
     Any(Text),
 }
@@ -25,6 +27,24 @@ pub enum Expr {
 pub struct Term {
     pub field: Field,
     pub test: Test,
+}
+
+/// A term on a named structured-metadata field or context key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed {
+    pub space: Space,
+    pub key: String,
+    pub test: Test,
+}
+
+/// Where a keyed term looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    /// Structured metadata: matches as text; compares as a number, or as a date when the
+    /// value is not a number.
+    Metadata,
+    /// Context: text only.
+    Context,
 }
 
 /// The fields Kino can search.
@@ -82,6 +102,8 @@ pub enum Kind {
     Text,
     Number,
     Date,
+    /// Structured metadata: text, or a number or a date when compared.
+    Loose,
 }
 
 /// A text to match: the whole value, or a prefix (`value*`).

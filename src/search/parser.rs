@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 
 use super::lexer::{Token, tokens};
-use super::{Bound, Comparison, Expr, Field, Kind, SearchError, Term, Test, Text};
+use super::{Bound, Comparison, Expr, Field, Keyed, Kind, SearchError, Space, Term, Test, Text};
 
 /// Parses a search expression; an empty one matches everything.
 pub fn parse(expression: &str) -> Result<Expr, SearchError> {
@@ -105,14 +105,25 @@ impl Parser {
                 }
             }
             Some(Token::Word(word)) if matches!(self.peek(), Some(Token::Op(_))) => {
-                let field = Field::parse(&word)
-                    .ok_or_else(|| SearchError(format!("unknown field {word:?}")))?;
                 let Some(Token::Op(op)) = self.next() else {
                     return Err(SearchError("an operator is missing".into()));
                 };
+                if let Some((space, key)) = keyed(&word)? {
+                    let kind = match space {
+                        Space::Metadata => Kind::Loose,
+                        Space::Context => Kind::Text,
+                    };
+                    return Ok(Expr::Keyed(Keyed {
+                        space,
+                        key,
+                        test: self.test(kind, op)?,
+                    }));
+                }
+                let field = Field::parse(&word)
+                    .ok_or_else(|| SearchError(format!("unknown field {word:?}")))?;
                 Ok(Expr::Term(Term {
                     field,
-                    test: self.test(field, op)?,
+                    test: self.test(field.kind(), op)?,
                 }))
             }
             Some(Token::Word(w)) => Ok(Expr::Any(text(&w)?)),
@@ -126,17 +137,17 @@ impl Parser {
     }
 
     /// What follows `field op`.
-    fn test(&mut self, field: Field, op: &str) -> Result<Test, SearchError> {
+    fn test(&mut self, kind: Kind, op: &str) -> Result<Test, SearchError> {
         if let Some(Token::RangeOpen(from_inclusive)) = self.peek().cloned() {
             if op != ":" {
                 return Err(SearchError(format!("a range follows ':', not '{op}'")));
             }
             self.at += 1;
-            let from = self.bound_or_open(field)?;
+            let from = self.bound_or_open(kind)?;
             if self.next() != Some(Token::To) {
                 return Err(SearchError("a range needs TO".into()));
             }
-            let to = self.bound_or_open(field)?;
+            let to = self.bound_or_open(kind)?;
             let Some(Token::RangeClose(to_inclusive)) = self.next() else {
                 return Err(SearchError("a range is not closed with ']' or '}'".into()));
             };
@@ -159,13 +170,15 @@ impl Parser {
             ">=" => Some(Comparison::GreaterOrEqual),
             _ => None,
         };
-        match (comparison, field.kind()) {
-            (Some(c), Kind::Number | Kind::Date) => Ok(Test::Compare(c, bound(field, &value.0)?)),
+        match (comparison, kind) {
+            (Some(c), Kind::Number | Kind::Date | Kind::Loose) => {
+                Ok(Test::Compare(c, bound(kind, &value.0)?))
+            }
             (Some(_), Kind::Text) => {
                 Err(SearchError(format!("{op} does not apply to text fields")))
             }
             (None, Kind::Number | Kind::Date) => {
-                let b = bound(field, &value.0)?;
+                let b = bound(kind, &value.0)?;
                 Ok(Test::Range {
                     from: Some(b.clone()),
                     to: Some(b),
@@ -173,19 +186,19 @@ impl Parser {
                     to_inclusive: true,
                 })
             }
-            (None, Kind::Text) if op == "=" => Ok(Test::Exact(value.0)),
-            (None, Kind::Text) if value.1 => Ok(Test::Match(Text {
+            (None, Kind::Text | Kind::Loose) if op == "=" => Ok(Test::Exact(value.0)),
+            (None, Kind::Text | Kind::Loose) if value.1 => Ok(Test::Match(Text {
                 value: value.0,
                 prefix: false,
             })),
-            (None, Kind::Text) => Ok(Test::Match(text(&value.0)?)),
+            (None, Kind::Text | Kind::Loose) => Ok(Test::Match(text(&value.0)?)),
         }
     }
 
-    fn bound_or_open(&mut self, field: Field) -> Result<Option<Bound>, SearchError> {
+    fn bound_or_open(&mut self, kind: Kind) -> Result<Option<Bound>, SearchError> {
         match self.next() {
             Some(Token::Word(w)) if w == "*" => Ok(None),
-            Some(Token::Word(w) | Token::Quoted(w)) => bound(field, &w).map(Some),
+            Some(Token::Word(w) | Token::Quoted(w)) => bound(kind, &w).map(Some),
             _ => Err(SearchError("a range needs two ends".into())),
         }
     }
@@ -212,14 +225,32 @@ fn text(word: &str) -> Result<Text, SearchError> {
 }
 
 /// A number, or a date (ISO 8601, or relative: `3d` is three days ago; `h`, `d`, `w`).
-fn bound(field: Field, value: &str) -> Result<Bound, SearchError> {
-    match field.kind() {
-        Kind::Number => value
-            .parse::<f64>()
-            .map(Bound::Number)
-            .map_err(|_| SearchError(format!("{value:?} is not a number"))),
+fn bound(kind: Kind, value: &str) -> Result<Bound, SearchError> {
+    let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
+    match (kind, number) {
+        (Kind::Number | Kind::Loose, Some(n)) => Ok(Bound::Number(n)),
+        (Kind::Number, None) => Err(SearchError(format!("{value:?} is not a number"))),
+        (Kind::Text, _) => Err(SearchError(format!(
+            "{value:?}: text fields do not compare or take ranges"
+        ))),
         _ => date(value).map(Bound::Date),
     }
+}
+
+/// `metadata.<id>` or `context.<key>`: the space and the key; `None` for other fields.
+fn keyed(word: &str) -> Result<Option<(Space, String)>, SearchError> {
+    let Some((space, key)) = word.split_once('.') else {
+        return Ok(None);
+    };
+    let space = match space {
+        "metadata" => Space::Metadata,
+        "context" => Space::Context,
+        _ => return Ok(None),
+    };
+    if key.is_empty() {
+        return Err(SearchError(format!("{word:?} names no field")));
+    }
+    Ok(Some((space, key.to_string())))
 }
 
 fn date(value: &str) -> Result<String, SearchError> {

@@ -110,9 +110,68 @@ fn mistakes_are_named() {
         ("width:[1 100]", "a range needs TO"),
         ("width:[1 TO 2", "a range is not closed"),
         ("tags:a)", "unexpected ')'"),
+        ("context.colour>3", "> does not apply to text fields"),
+        ("metadata.:x", "names no field"),
+        ("metadata.shot>someday", "is not a date"),
     ] {
         let e = parse(text).expect_err(text);
         assert!(e.0.contains(message), "{text}: {e}");
         assert!(e.to_string().starts_with("Invalid search expression: "));
     }
+}
+
+#[test]
+fn metadata_and_context_terms_name_their_key() {
+    let keyed = |space, key: &str, test| {
+        Expr::Keyed(Keyed {
+            space,
+            key: key.into(),
+            test,
+        })
+    };
+    assert_eq!(
+        parse("metadata.rating>=4").unwrap(),
+        keyed(
+            Space::Metadata,
+            "rating",
+            Test::Compare(Comparison::GreaterOrEqual, Bound::Number(4.0))
+        )
+    );
+    assert_eq!(
+        parse("metadata.shot<2024-01-01").unwrap(),
+        keyed(
+            Space::Metadata,
+            "shot",
+            Test::Compare(
+                Comparison::Less,
+                Bound::Date("2024-01-01T00:00:00+00:00".into())
+            )
+        )
+    );
+    assert_eq!(
+        parse("metadata.colour=dark_blue").unwrap(),
+        keyed(Space::Metadata, "colour", Test::Exact("dark_blue".into()))
+    );
+    assert_eq!(
+        parse("context.alt:\"a dog\"").unwrap(),
+        keyed(
+            Space::Context,
+            "alt",
+            Test::Match(Text {
+                value: "a dog".into(),
+                prefix: false
+            })
+        )
+    );
+    let Expr::Keyed(k) = parse("metadata.rating:[2 TO *]").unwrap() else {
+        panic!("a keyed range");
+    };
+    assert!(matches!(
+        k.test,
+        Test::Range {
+            from: Some(Bound::Number(2.0)),
+            to: None,
+            ..
+        }
+    ));
 }

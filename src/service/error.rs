@@ -3,6 +3,7 @@
 use crate::catalog::CatalogError;
 use crate::engine::EngineError;
 use crate::error::ErrorKind;
+use crate::metadata::MetadataError;
 use crate::params::ParamError;
 use crate::plan::PlanError;
 use crate::store::StoreError;
@@ -30,6 +31,8 @@ pub enum ServiceError {
     Transformation(#[from] TransformationError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     /// The engine's queue is full.
     #[error("{0}")]
     Busy(String),
@@ -50,9 +53,10 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ServiceError::BadInput(_) | ServiceError::Param(_) | ServiceError::PublicId(_) => {
-                ErrorKind::BadInput
-            }
+            ServiceError::BadInput(_)
+            | ServiceError::Param(_)
+            | ServiceError::PublicId(_)
+            | ServiceError::Metadata(_) => ErrorKind::BadInput,
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::TooLarge(_) => ErrorKind::TooLarge,

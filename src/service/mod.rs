@@ -17,6 +17,7 @@ mod keys;
 mod ladder;
 pub mod live;
 pub mod mappings;
+mod metadata;
 pub mod notify;
 pub mod profiles;
 pub mod progress;

@@ -136,6 +136,9 @@ impl Kino {
             });
         }
 
+        let metadata = self
+            .metadata_assignment(p.cloud, params.get("metadata"), existing.is_none(), false)
+            .await?;
         let now = Utc::now();
         let version = match &existing {
             Some(old) if old.version >= now.timestamp() => old.version + 1,
@@ -177,6 +180,7 @@ impl Kino {
             context,
             tags: params.list("tags"),
             now,
+            metadata,
             backup: params.bool("backup")?.unwrap_or(self.backup),
         };
         let asset = self.commit(new, file).await?;

@@ -162,6 +162,7 @@ impl Kino {
                 .unwrap_or_default(),
             tags: current.map(|c| c.tags).unwrap_or_default(),
             now,
+            metadata: crate::metadata::Assignment::default(),
             backup: false,
         };
         let (asset, replaced) = self.catalog.put_asset(&new).await?;

@@ -129,3 +129,84 @@ async fn results_sort_page_count_and_refuse_mistakes() {
         "Invalid search expression: unknown field \"size\""
     );
 }
+
+#[tokio::test]
+async fn structured_metadata_and_context_are_searchable() {
+    let app = spawn_app().await;
+    for (body, _) in [
+        (
+            json!({"type": "integer", "external_id": "rating", "label": "Rating"}),
+            (),
+        ),
+        (
+            json!({"type": "date", "external_id": "shot", "label": "Shot"}),
+            (),
+        ),
+        (
+            json!({"type": "set", "external_id": "places", "label": "Places",
+                   "datasource": {"values": [{"value": "Home"}, {"value": "Work"}]}}),
+            (),
+        ),
+    ] {
+        let (status, field) = app
+            .admin(Method::POST, "/metadata_fields", Some(body))
+            .await;
+        assert_eq!(status, 200, "{field}");
+    }
+    for (pid, metadata, context) in [
+        (
+            "a",
+            "rating=2|shot=2023-05-01|places=[\"home\"]",
+            "alt=a dog",
+        ),
+        (
+            "b",
+            "rating=4|shot=2024-07-01|places=[\"home\",\"work\"]",
+            "alt=two cats",
+        ),
+        ("c", "rating=5", "alt=50% off"),
+    ] {
+        let (status, body) = app
+            .upload_file(
+                "image",
+                &media("alpha-balloon.png"),
+                &[
+                    ("public_id", pid),
+                    ("metadata", metadata),
+                    ("context", context),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for (expression, expected) in [
+        ("metadata.rating>=4", vec!["b", "c"]),
+        ("metadata.rating:[2 TO 4}", vec!["a"]),
+        ("metadata.rating=5", vec!["c"]),
+        ("metadata.shot<2024-01-01", vec!["a"]),
+        ("metadata.shot:[2024-01-01 TO *]", vec!["b"]),
+        ("metadata.places:work", vec!["b"]),
+        (
+            "metadata.places:home AND NOT metadata.places:work",
+            vec!["a"],
+        ),
+        ("context.alt:two*", vec!["b"]),
+        ("context.alt=\"a dog\"", vec!["a"]),
+        ("context.alt:50%*", vec!["c"]),
+        ("context.other:x", vec![]),
+    ] {
+        let answer = search(&app, json!({"expression": expression})).await;
+        assert_eq!(ids(&answer), expected, "{expression}");
+    }
+    // Context changed later is found by its new value.
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/resources/image/upload/a",
+            Some(json!({"context": "alt=a bird"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let answer = search(&app, json!({"expression": "context.alt:\"a bird\""})).await;
+    assert_eq!(ids(&answer), ["a"]);
+}

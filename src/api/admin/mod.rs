@@ -3,6 +3,7 @@
 
 mod folders;
 mod jobs;
+mod metadata_fields;
 mod misc;
 mod presets;
 mod resources;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Kino> {
         .merge(misc::routes())
         .merge(jobs::routes())
         .merge(search::routes())
+        .merge(metadata_fields::routes())
         .merge(upload_mappings::routes())
         .merge(versions::routes())
 }
@@ -44,6 +46,34 @@ async fn authorized(kino: &Kino, cloud: &str, request: Request) -> Result<Params
         .map(str::to_string);
     kino.authorize_admin(cloud, header.as_deref()).await?;
     read_params(kino, request).await
+}
+
+/// Checks basic auth for `cloud`, then reads a JSON object body (the Metadata API takes
+/// nested objects the flat parameters cannot hold); no body is `{}`.
+async fn authorized_json(
+    kino: &Kino,
+    cloud: &str,
+    request: Request,
+) -> Result<serde_json::Value, ApiError> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    kino.authorize_admin(cloud, header.as_deref()).await?;
+    let limit = usize::try_from(kino.limits.max_form_bytes).unwrap_or(usize::MAX);
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::bad_input("The body is too large or was cut short"))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::json!({}));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_input(format!("Malformed JSON body: {e}")))?;
+    if !body.is_object() {
+        return Err(ApiError::bad_input("The body must be a JSON object"));
+    }
+    Ok(body)
 }
 
 /// Opaque cursors: base64url of a position, so clients cannot mistake them for data.

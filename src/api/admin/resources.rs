@@ -193,6 +193,10 @@ async fn update(
             .set_context(&asset, &parse_context(raw)?)
             .await?;
     }
+    if let Some(raw) = params.get("metadata") {
+        kino.update_metadata(&cloud, rt, dt, std::slice::from_ref(&public_id), raw, false)
+            .await?;
+    }
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
     let derived = kino.catalog.list_derived(&asset.asset_id).await?;
     Ok(Json(details(&kino, &asset, &derived)))

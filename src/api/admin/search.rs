@@ -141,6 +141,9 @@ async fn search(
                 with.iter().any(|w| w == "tags"),
                 with.iter().any(|w| w == "context"),
             );
+            if with.iter().any(|w| w == "metadata") {
+                item["metadata"] = json!(a.metadata);
+            }
             item["status"] = json!("active");
             item["filename"] = json!(a.public_id.rsplit('/').next().unwrap_or_default());
             item

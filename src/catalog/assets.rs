@@ -107,6 +107,16 @@ pub(super) fn asset_from_row(row: &sqlx::any::AnyRow) -> Result<Asset, CatalogEr
     })
 }
 
+/// The duration to store, -1 for none (bound as a number and turned into NULL by the SQL:
+/// PostgreSQL would keep a typeless NULL's parameter type for the prepared statement).
+fn duration_or_none(new: &NewAsset) -> f64 {
+    new.media
+        .as_ref()
+        .and_then(|m| m.duration)
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .unwrap_or(-1.0)
+}
+
 pub(super) fn media_json(new: &NewAsset) -> String {
     serde_json::to_string(&new.media).unwrap_or_else(|_| "null".into())
 }
@@ -642,7 +652,8 @@ async fn update_row(
 ) -> Result<(), CatalogError> {
     sqlx::query(
         "UPDATE assets SET format = $1, version = $2, version_id = $3, bytes = $4, width = $5, height = $6, \
-         etag = $7, blob_key = $8, original_filename = $9, media = $10, context = $11, updated_at = $12 WHERE id = $13",
+         etag = $7, blob_key = $8, original_filename = $9, media = $10, context = $11, updated_at = $12, \
+         duration = NULLIF($13, -1.0) WHERE id = $14",
     )
     .bind(&new.format)
     .bind(new.version)
@@ -656,6 +667,7 @@ async fn update_row(
     .bind(media_json(new))
     .bind(context_json(&new.context))
     .bind(now)
+    .bind(duration_or_none(new))
     .bind(row)
     .execute(&mut *conn)
     .await
@@ -670,8 +682,10 @@ async fn insert_row(
 ) -> Result<i64, CatalogError> {
     let r = sqlx::query(
         "INSERT INTO assets (cloud, asset_id, resource_type, delivery_type, public_id, format, version, \
-         version_id, bytes, width, height, etag, blob_key, original_filename, media, context, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+         version_id, bytes, width, height, etag, blob_key, original_filename, media, context, created_at, updated_at, \
+         duration) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULLIF($19, -1.0)) \
+         RETURNING id",
     )
     .bind(&new.cloud)
     .bind(&new.asset_id)
@@ -691,6 +705,7 @@ async fn insert_row(
     .bind(context_json(&new.context))
     .bind(now)
     .bind(now)
+    .bind(duration_or_none(new))
     .fetch_one(&mut *conn)
     .await
     .map_err(CatalogError::query("insert asset"))?;

@@ -118,6 +118,7 @@ fn sort_column(field: Field) -> &'static str {
         Field::Bytes | Field::Tags => "bytes",
         Field::Width => "width",
         Field::Height => "height",
+        Field::Duration => "duration",
         Field::CreatedAt => "created_at",
         Field::UploadedAt => "updated_at",
     }

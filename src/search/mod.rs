@@ -62,12 +62,14 @@ pub enum Field {
     Bytes,
     Width,
     Height,
+    Duration,
     CreatedAt,
     UploadedAt,
 }
 
 impl Field {
-    fn parse(name: &str) -> Option<Field> {
+    /// The field a name (or its alias) means.
+    pub fn parse(name: &str) -> Option<Field> {
         Some(match name {
             "public_id" => Field::PublicId,
             "asset_id" => Field::AssetId,
@@ -81,6 +83,7 @@ impl Field {
             "bytes" => Field::Bytes,
             "width" => Field::Width,
             "height" => Field::Height,
+            "duration" => Field::Duration,
             "created_at" => Field::CreatedAt,
             "uploaded_at" => Field::UploadedAt,
             _ => return None,
@@ -90,7 +93,7 @@ impl Field {
     /// Numbers and dates compare; the rest match text.
     pub fn kind(self) -> Kind {
         match self {
-            Field::Bytes | Field::Width | Field::Height => Kind::Number,
+            Field::Bytes | Field::Width | Field::Height | Field::Duration => Kind::Number,
             Field::CreatedAt | Field::UploadedAt => Kind::Date,
             _ => Kind::Text,
         }

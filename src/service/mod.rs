@@ -12,6 +12,7 @@ pub mod eager;
 mod error;
 mod fetch;
 mod hlsv3;
+mod incoming;
 pub mod jobs;
 mod keys;
 mod ladder;

@@ -269,13 +269,26 @@ impl Kino {
         t: &Transformation,
         format: &str,
     ) -> Result<Plan, ServiceError> {
+        let base = self.source_of(asset).await?;
+        self.plan_on(&asset.cloud, base, t, format).await
+    }
+
+    /// Plans the output of `t` on `base` (a stored asset's copy, or an upload not stored yet),
+    /// with the layers of `cloud`.
+    pub(super) async fn plan_on(
+        &self,
+        cloud: &str,
+        base: Source,
+        t: &Transformation,
+        format: &str,
+    ) -> Result<Plan, ServiceError> {
         let steps = steps(t)?;
         let mut layers = HashMap::new();
         for (rt, public_id, key) in plan::layer_assets(&steps) {
             let rt = ResourceType::parse(rt).unwrap_or(ResourceType::Image);
             let found = self
                 .catalog
-                .find_asset(&asset.cloud, rt, DeliveryType::Upload, &public_id)
+                .find_asset(cloud, rt, DeliveryType::Upload, &public_id)
                 .await?
                 .ok_or_else(|| {
                     ServiceError::NotFound(format!("Layer resource not found - {public_id}"))
@@ -291,7 +304,6 @@ impl Kino {
             };
             layers.insert(key, source);
         }
-        let base = self.source_of(asset).await?;
         let analysis = self.analyse(&base, &steps).await?;
         let ctx = Context {
             base,
@@ -482,7 +494,7 @@ pub(super) fn run_plan(
 }
 
 /// Remuxes a finished output into the seekable file `dst`, hashed and synced.
-fn rewrite_seekable(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<StagedFile> {
+pub(super) fn rewrite_seekable(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<StagedFile> {
     if let Err(e) = crate::engine::remux_seekable(src, dst, muxer) {
         let _ = std::fs::remove_file(dst);
         return Err(std::io::Error::other(e));
@@ -495,7 +507,7 @@ fn rewrite_seekable(src: &Path, dst: &Path, muxer: &str) -> std::io::Result<Stag
 }
 
 /// Runs blocking file work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> Result<T, ServiceError> {
     let internal = |message: String| ServiceError::Failed {

@@ -11,6 +11,7 @@ use chrono::Utc;
 use rand::Rng;
 
 use super::auth::Caller;
+use super::incoming::IncomingTransformation;
 use super::{Kino, ServiceError};
 use crate::catalog::{Asset, NewAsset};
 use crate::engine::{self, MediaInfo, MediaKind};
@@ -91,6 +92,21 @@ impl Kino {
             .classify(upload_type, &incoming.file, ext_hint.as_deref())
             .await?;
         self.check_limits(resource_type, incoming.file.len(), media.as_ref())?;
+        let asked = IncomingTransformation {
+            cloud,
+            transformation: params.get("transformation").unwrap_or_default(),
+            format: params.get("format").filter(|f| !f.is_empty()),
+        };
+        let (file, media) = match self
+            .transform_incoming(&asked, resource_type, &incoming.file, media.as_ref())
+            .await?
+        {
+            Some((made, made_media)) => {
+                self.check_limits(resource_type, made.len(), Some(&made_media))?;
+                (made, Some(made_media))
+            }
+            None => (incoming.file, media),
+        };
 
         let delivery_type = match params.get("type") {
             None => DeliveryType::Upload,
@@ -113,7 +129,7 @@ impl Kino {
             media,
             original_name,
         };
-        self.place(placing, incoming.file, params).await
+        self.place(placing, file, params).await
     }
 
     /// Stores a probed file as the asset `p` describes (a new version when one exists and may

@@ -210,3 +210,40 @@ async fn structured_metadata_and_context_are_searchable() {
     let answer = search(&app, json!({"expression": "context.alt:\"a bird\""})).await;
     assert_eq!(ids(&answer), ["a"]);
 }
+
+#[tokio::test]
+async fn durations_compare_and_sort() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (pid, seconds) in [("short", 2), ("long", 6)] {
+        let clip = crate::helpers::make_clip(dir.path(), &format!("{pid}.mp4"), seconds, true);
+        let (status, body) = app.upload_file("video", &clip, &[("public_id", pid)]).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    app.upload_file(
+        "image",
+        &media("alpha-balloon.png"),
+        &[("public_id", "still")],
+    )
+    .await;
+    for (expression, expected) in [
+        ("duration>4", vec!["long"]),
+        ("duration:[1 TO 3]", vec!["short"]),
+        ("duration<100", vec!["long", "short"]),
+    ] {
+        let answer = search(&app, json!({"expression": expression})).await;
+        assert_eq!(ids(&answer), expected, "{expression}");
+    }
+    let answer = search(
+        &app,
+        json!({"expression": "resource_type:video", "sort_by": [{"duration": "asc"}]}),
+    )
+    .await;
+    let order: Vec<&str> = answer["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["public_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["short", "long"]);
+}

@@ -221,3 +221,43 @@ async fn restart_keeps_assets_and_their_bytes() {
         .unwrap();
     assert_eq!(bytes.as_ref(), std::fs::read(&path).unwrap().as_slice());
 }
+
+#[tokio::test]
+async fn an_incoming_transformation_replaces_the_file_and_leaves_no_staging_files() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("photo-denali.webp"),
+            &[
+                ("public_id", "small"),
+                ("transformation", "c_scale,w_50/e_grayscale"),
+                ("format", "jpg"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["width"].as_i64(), body["format"].as_str()),
+        (Some(50), Some("jpg"))
+    );
+    let r = app.get(&format!("/{CLOUD}/image/upload/small.jpg")).await;
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(bytes.len() as i64, body["bytes"].as_i64().unwrap());
+    assert_eq!(&bytes[..2], b"\xff\xd8", "a JPEG");
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("photo-denali.webp"),
+            &[("public_id", "refused"), ("transformation", "w_abc")],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(!app.all_public_ids().await.contains(&"refused".to_string()));
+    assert!(
+        app.staging_leftovers().is_empty(),
+        "{:?}",
+        app.staging_leftovers()
+    );
+    assert_eq!(app.stored_blobs("").await.len(), 1);
+}

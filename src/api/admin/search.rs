@@ -51,12 +51,7 @@ fn list(body: &Map<String, Value>, key: &str) -> Vec<Value> {
 }
 
 fn field(name: &str) -> Result<Field, ApiError> {
-    parse(&format!("{name}:x"))
-        .ok()
-        .and_then(|e| match e {
-            Expr::Term(t) => Some(t.field),
-            _ => None,
-        })
+    Field::parse(name)
         .ok_or_else(|| ApiError::bad_input(format!("Cannot sort or aggregate by {name:?}")))
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use md5::{Digest, Md5};
 
-use super::transform::{blocking, media_of, rewrite_seekable, run_plan};
+use super::transform::{blocking, facts_of, media_of, rewrite_seekable, run_plan};
 use super::upload::UploadType;
 use super::{Kino, ServiceError};
 use crate::engine::MediaInfo;
@@ -25,6 +25,8 @@ pub(super) struct IncomingTransformation<'a> {
     pub transformation: &'a str,
     /// The `format` parameter: the stored file's format.
     pub format: Option<&'a str>,
+    /// The upload's tags, for conditions on them.
+    pub tags: Vec<String>,
 }
 
 impl Kino {
@@ -52,7 +54,10 @@ impl Kino {
             path: file.path().to_string_lossy().into_owned(),
             media: media_of(media),
         };
-        let plan = self.plan_on(incoming.cloud, base, &t, &format).await?;
+        let facts = facts_of(Some(media), &incoming.tags);
+        let plan = self
+            .plan_on(incoming.cloud, base, &facts, &t, &format)
+            .await?;
         let Some(_worker) = self.derived.worker().await else {
             return Err(ServiceError::Busy("the engine is shutting down".into()));
         };

@@ -21,7 +21,7 @@ use crate::engine::{MediaInfo, MediaKind};
 use crate::error::ErrorKind;
 use crate::plan::{self, Context, Media, Plan, Source};
 use crate::store::StagedFile;
-use crate::url::{DeliveryPath, DeliveryType, ResourceType, Step, Transformation, steps};
+use crate::url::{DeliveryPath, DeliveryType, Facts, ResourceType, Step, Transformation, steps};
 
 /// Fonts for text layers (Debian's fonts-dejavu-core).
 pub const FONT_DIR: &str = "/usr/share/fonts/truetype/dejavu";
@@ -47,6 +47,18 @@ pub struct Client {
 }
 
 /// Planner input from what the probe stored.
+/// What conditions and expressions may ask about an asset.
+pub fn facts_of(media: Option<&MediaInfo>, tags: &[String]) -> Facts {
+    let dimension = |d: Option<u32>| f64::from(d.unwrap_or(0));
+    Facts {
+        width: dimension(media.and_then(|m| m.width)),
+        height: dimension(media.and_then(|m| m.height)),
+        duration: media.and_then(|m| m.duration).unwrap_or(0.0),
+        pages: f64::from(media.map_or(1, |m| m.pages.max(1))),
+        tags: tags.to_vec(),
+    }
+}
+
 pub fn media_of(info: &MediaInfo) -> Media {
     Media {
         width: info.width.unwrap_or(0),
@@ -270,18 +282,27 @@ impl Kino {
         format: &str,
     ) -> Result<Plan, ServiceError> {
         let base = self.source_of(asset).await?;
-        self.plan_on(&asset.cloud, base, t, format).await
+        let facts = facts_of(asset.media.as_ref(), &asset.tags);
+        self.plan_on(&asset.cloud, base, &facts, t, format).await
     }
 
     /// Plans the output of `t` on `base` (a stored asset's copy, or an upload not stored yet),
-    /// with the layers of `cloud`.
+    /// with the layers of `cloud`; conditions and variables are worked out with `facts`.
     pub(super) async fn plan_on(
         &self,
         cloud: &str,
         base: Source,
+        facts: &Facts,
         t: &Transformation,
         format: &str,
     ) -> Result<Plan, ServiceError> {
+        let resolved;
+        let t = if t.is_deferred() {
+            resolved = t.resolve(facts)?;
+            &resolved
+        } else {
+            t
+        };
         let steps = steps(t)?;
         let mut layers = HashMap::new();
         for (rt, public_id, key) in plan::layer_assets(&steps) {

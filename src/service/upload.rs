@@ -96,6 +96,7 @@ impl Kino {
             cloud,
             transformation: params.get("transformation").unwrap_or_default(),
             format: params.get("format").filter(|f| !f.is_empty()),
+            tags: params.list("tags"),
         };
         let (file, media) = match self
             .transform_incoming(&asked, resource_type, &incoming.file, media.as_ref())

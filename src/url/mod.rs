@@ -6,6 +6,7 @@
 
 mod delivery;
 mod eager;
+mod expressions;
 mod layers;
 mod public_id;
 mod transformation;
@@ -13,6 +14,7 @@ pub mod values;
 
 pub use delivery::{DeliveryPath, parse_delivery_path};
 pub use eager::{Eager, parse_eager, split_format};
+pub use expressions::Facts;
 pub use layers::{Layer, Step, steps};
 pub use public_id::{PublicIdError, validate_public_id};
 pub use transformation::{

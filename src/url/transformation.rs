@@ -11,6 +11,7 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
+use super::expressions::{check_expression, is_expression, variable_name};
 use super::values::{self as v, Angle, AudioCodec, Background, BitRate, Color, Crop, Effect};
 use super::values::{
     Flag, Fps, Gravity, Offset, Quality, Radius, Sampling, Size, Time, VideoCodec,
@@ -79,6 +80,15 @@ pub enum Value {
     Border(v::Border),
     /// `d_`, `cs_`, `dn_`, `p_`: image parameters Kino accepts and does not act on yet.
     ImageOnly(String),
+    /// `if_<condition>`, or `if_else` / `if_end` (as `else` / `end`).
+    Condition(String),
+    /// `$name_<expression>`.
+    Variable {
+        name: String,
+        expr: String,
+    },
+    /// A value to work out for the asset (`w_iw_div_2`, `w_$size`): the item's text holds it.
+    Deferred,
 }
 
 /// What a layer (`l_`/`u_`) shows.
@@ -288,10 +298,20 @@ impl Component {
         self.flags().any(|f| f == flag)
     }
 
-    /// The key of each parameter, for the canonical order.
+    /// The parameters in the SDKs' order: the condition first, then variables, then the
+    /// rest by key.
     fn sorted(&self) -> Vec<&Param> {
         let mut params: Vec<&Param> = self.params.iter().collect();
-        params.sort_by(|a, b| key_of(&a.text).cmp(key_of(&b.text)));
+        let rank = |p: &Param| match p.value {
+            Value::Condition(_) => 0,
+            Value::Variable { .. } => 1,
+            _ => 2,
+        };
+        params.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| key_of(&a.text).cmp(key_of(&b.text)))
+        });
         params
     }
 }
@@ -340,21 +360,51 @@ fn parse_component(raw: &str) -> Result<Component, TransformationError> {
     Ok(Component { params })
 }
 
-fn parse_item(raw: &str) -> Result<Param, TransformationError> {
+/// Keys whose value may be an expression worked out for each asset.
+const EXPRESSION_KEYS: &[&str] = &[
+    "w", "h", "x", "y", "z", "ar", "so", "eo", "du", "o", "r", "a",
+];
+
+pub(super) fn parse_item(raw: &str) -> Result<Param, TransformationError> {
     let decoded = percent_decode_str(raw).decode_utf8_lossy();
-    if decoded.starts_with('$') || decoded.starts_with("if_") {
-        return Err(TransformationError::Unsupported {
-            item: decoded.into_owned(),
-            reason: "variables and conditions are not supported yet".into(),
-        });
-    }
-    let Some((key, value)) = decoded.split_once('_') else {
-        return Err(TransformationError::Unknown(decoded.into_owned()));
-    };
     let invalid = |reason: String| TransformationError::Invalid {
         item: decoded.to_string(),
         reason,
     };
+    let deferred = |value: Value| {
+        Ok(Param {
+            text: raw.to_string(),
+            value,
+        })
+    };
+    if let Some(rest) = decoded.strip_prefix('$') {
+        let (name, expr) = rest
+            .split_once('_')
+            .ok_or_else(|| invalid("a variable is $name_value".into()))?;
+        if !variable_name(name) {
+            return Err(invalid(format!(
+                "${name}: a variable name is a letter, then letters and digits"
+            )));
+        }
+        check_expression(expr, false).map_err(invalid)?;
+        return deferred(Value::Variable {
+            name: name.to_string(),
+            expr: expr.to_string(),
+        });
+    }
+    if let Some(condition) = decoded.strip_prefix("if_") {
+        if !matches!(condition, "else" | "end") {
+            check_expression(condition, true).map_err(invalid)?;
+        }
+        return deferred(Value::Condition(condition.to_string()));
+    }
+    let Some((key, value)) = decoded.split_once('_') else {
+        return Err(TransformationError::Unknown(decoded.into_owned()));
+    };
+    if EXPRESSION_KEYS.contains(&key) && is_expression(value) {
+        check_expression(value, false).map_err(invalid)?;
+        return deferred(Value::Deferred);
+    }
     let value = parse_value(key, value).map_err(|e| match e {
         ValueError::Unknown => TransformationError::Unknown(decoded.to_string()),
         ValueError::Invalid(reason) if reason.contains("not supported") => {
@@ -615,7 +665,12 @@ mod tests {
             canonical("e_wiggle"),
             r#"error: Invalid transformation parameter "e_wiggle": unknown effect "wiggle""#
         );
-        assert!(canonical("$w_100,w_$w").contains("not supported yet"));
+        assert_eq!(canonical("w_$w,$w_100,c_scale"), "$w_100,c_scale,w_$w");
+        assert_eq!(
+            canonical("c_scale,w_50,if_ar_gte_1.0/if_end"),
+            "if_ar_gte_1.0,c_scale,w_50/if_end"
+        );
+        assert!(canonical("if_w_bigger_5").contains("\"bigger\" is not an operator"));
         assert!(canonical("c_imagga_crop").starts_with("error: Unsupported"));
     }
 

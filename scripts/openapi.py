@@ -62,6 +62,14 @@ add("/v1_1/{cloud}/{resource_type}/explicit", "post", op("Apply eager transforma
 add("/v1_1/{cloud}/{resource_type}/tags", "post", op("Add, remove or replace tags on assets", up, [cloud, rt_upload], form(dict(signed, tag=S, public_ids=S, command={"type": "string", "enum": ["add", "remove", "replace", "remove_all"]}, type=S), ["command"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
 add("/v1_1/{cloud}/{resource_type}/context", "post", op("Add or remove contextual metadata on assets", up, [cloud, rt_upload], form(dict(signed, context=S, public_ids=S, command={"type": "string", "enum": ["add", "remove_all"]}, type=S), ["command"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
 add("/v1_1/{cloud}/{resource_type}/metadata", "post", op("Set structured metadata on assets", up, [cloud, rt_upload], form(dict(signed, metadata=S, public_ids=S, type=S, clear_invalid=B), ["metadata", "public_ids"]), {"type": "object", "properties": {"public_ids": {"type": "array", "items": S}}}, security=[]))
+archive_props = dict(signed, public_ids={"type": "array", "items": S}, prefixes={"type": "array", "items": S}, tags={"type": "array", "items": S},
+    type=S, transformations=S, mode={"type": "string", "enum": ["create", "download", "create_and_download"]}, target_format={"type": "string", "enum": ["zip"]},
+    target_public_id=S, target_tags={"type": "array", "items": S}, flatten_folders=B, flatten_transformations=B, use_original_filename=B, allow_missing=B, expires_at=I)
+rt_all = P("resource_type", "image, video, raw, or all.", {"type": "string", "enum": ["image", "video", "raw", "all"]})
+add("/v1_1/{cloud}/{resource_type}/generate_archive", "post", op("Make a ZIP of assets (or of derived versions) and keep it as a raw asset", up, [cloud, rt_all], form(archive_props), resource, security=[]))
+add("/v1_1/{cloud}/{resource_type}/generate_archive", "get", op("A ZIP of assets for a signed URL (`mode=download`)", up,
+    [cloud, rt_all] + [q(k, k) for k in ("public_ids", "prefixes", "tags", "transformations", "mode", "timestamp", "api_key", "signature", "expires_at")],
+    schema={"type": "string", "format": "binary"}, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],

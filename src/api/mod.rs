@@ -8,6 +8,7 @@
 //! `{"error":{"message":…}}` — including unknown routes, wrong methods and bad bodies.
 
 pub mod admin;
+mod archive;
 mod console;
 pub mod delivery;
 mod error;
@@ -36,6 +37,7 @@ pub fn router(kino: Kino) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(archive::routes())
         .merge(upload::routes())
         .merge(admin::routes())
         .merge(player::routes())

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::jobs::{JobFailure, NOTIFY};
 use super::transform::{Client, Transformed};
 use super::{Kino, ServiceError};
-use crate::catalog::{Asset, NewJob};
+use crate::catalog::{Asset, Derived, NewJob};
 use crate::error::ErrorKind;
 use crate::service::streaming::StreamPart;
 use crate::url::{DeliveryPath, DeliveryType, Eager, ResourceType};
@@ -67,21 +67,7 @@ impl Kino {
         if streaming {
             return self.make_eager_stream(&path, asset, eager).await;
         }
-        // A flight started by this call (or joined) is read to its end, then the row exists.
-        let mut stored = None;
-        for _ in 0..2 {
-            match self.transformed(&path, asset, Client::default()).await? {
-                Transformed::Stored(d) => {
-                    stored = Some(d);
-                    break;
-                }
-                live @ Transformed::Live { .. } => drain(live).await?,
-            }
-        }
-        let derived = stored.ok_or_else(|| ServiceError::Failed {
-            kind: ErrorKind::Internal,
-            message: "the eager output was not stored".into(),
-        })?;
+        let derived = self.stored_derived(asset, eager).await?;
         let (width, height) = match self.store.local_copy(&derived.blob_key).await {
             Ok(p) => {
                 let probed =
@@ -102,6 +88,31 @@ impl Kino {
             bytes: derived.bytes,
             width,
             height,
+        })
+    }
+
+    /// The derived file of a (non-streaming) eager transformation, made now if it is not
+    /// stored yet, once it is in the store.
+    pub(super) async fn stored_derived(
+        &self,
+        asset: &Asset,
+        eager: &Eager,
+    ) -> Result<Derived, ServiceError> {
+        let (path, _) = eager_path(asset, eager);
+        // A flight started by this call (or joined) is read to its end, then the row exists.
+        let mut stored = None;
+        for _ in 0..2 {
+            match self.transformed(&path, asset, Client::default()).await? {
+                Transformed::Stored(d) => {
+                    stored = Some(d);
+                    break;
+                }
+                live @ Transformed::Live { .. } => drain(live).await?,
+            }
+        }
+        stored.ok_or_else(|| ServiceError::Failed {
+            kind: ErrorKind::Internal,
+            message: "the eager output was not stored".into(),
         })
     }
 

@@ -5,6 +5,7 @@
 //! Handlers in `api` parse a request into plain values and call one function here.
 
 pub mod analysis;
+pub mod archive;
 pub mod auth;
 pub mod chunks;
 mod claims;

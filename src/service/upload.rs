@@ -372,7 +372,7 @@ pub(super) fn base_name(filename: &str) -> Option<(String, Option<String>)> {
     })
 }
 
-fn random_hex32() -> String {
+pub(super) fn random_hex32() -> String {
     let bytes: [u8; 16] = rand::thread_rng().r#gen();
     hex::encode(bytes)
 }

@@ -37,11 +37,17 @@ const ARITHMETIC: &[&str] = &["add", "sub", "mul", "div", "mod", "pow"];
 const COMPARISONS: &[&str] = &["eq", "ne", "lt", "gt", "lte", "gte", "in", "nin"];
 const PREDEFINED: &[&str] = &["w", "h", "ar", "iw", "ih", "iar", "du", "idu", "pc", "tags"];
 
+/// The most tokens an expression may have (evaluation recurses once per operator).
+const MAX_TOKENS: usize = 63;
+
 /// The `_`-separated tokens of an expression; `!…!` literals may hold `_`.
 fn tokens(text: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
+        if out.len() >= MAX_TOKENS {
+            return Err(format!("the expression has more than {MAX_TOKENS} parts"));
+        }
         if let Some(after) = rest.strip_prefix('!') {
             let end = after
                 .find('!')
@@ -492,6 +498,7 @@ mod tests {
             ("if_fc_gt_1,w_5", "\"fc\" is not supported"),
             ("if_w_bigger_1,w_5", "\"bigger\" is not an operator"),
             ("$a_!x!,w_$a", "is not a number"),
+            (&format!("w_1{}", "_add_1".repeat(40)), "more than 63 parts"),
         ] {
             let got = resolved(text);
             assert!(got.contains(says), "{text}: {got}");

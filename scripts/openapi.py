@@ -70,6 +70,9 @@ add("/v1_1/{cloud}/{resource_type}/generate_archive", "post", op("Make a ZIP of 
 add("/v1_1/{cloud}/{resource_type}/generate_archive", "get", op("A ZIP of assets for a signed URL (`mode=download`)", up,
     [cloud, rt_all] + [q(k, k) for k in ("public_ids", "prefixes", "tags", "transformations", "mode", "timestamp", "api_key", "signature", "expires_at")],
     schema={"type": "string", "format": "binary"}, security=[]))
+add("/v1_1/{cloud}/{resource_type}/explode", "post", op("Make one derived picture per page or frame (pg_all in the transformation), in the background", up, [cloud, rt_upload],
+    form(dict(signed, public_id=S, transformation=S, format=S, type=S, notification_url=S), ["public_id", "transformation"]),
+    {"type": "object", "properties": {"status": S, "batch_id": S}}, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],

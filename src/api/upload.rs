@@ -58,6 +58,7 @@ async fn action(
         "destroy" => destroy(&kino, &cloud, rt, &params).await?,
         "rename" => rename(&kino, &cloud, rt, &params).await?,
         "explicit" => explicit(&kino, &cloud, rt, &params).await?,
+        "explode" => explode(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
         "metadata" => metadata(&kino, &cloud, rt, &params).await?,
@@ -244,6 +245,37 @@ async fn make_eager(
     notifications: &Notifications,
 ) -> Result<serde_json::Value, ApiError> {
     if notifications.eager_async {
+        let notify = notifications
+            .eager
+            .clone()
+            .or_else(|| notifications.upload.clone());
+        let job = queue_eager(kino, asset, eager, notify).await?;
+        let listed = job
+            .items
+            .iter()
+            .map(|i| {
+                json!({"status": "processing", "batch_id": job.batch_id,
+                       "url": i.url, "secure_url": i.secure_url})
+            })
+            .collect();
+        return Ok(serde_json::Value::Array(listed));
+    }
+    let mut items = Vec::with_capacity(eager.len());
+    for e in eager {
+        let made = kino.make_eager(asset, e).await?;
+        items.push(super::json::eager_item(kino, asset, &made));
+    }
+    Ok(serde_json::Value::Array(items))
+}
+
+/// Queues `eager` for `asset` as one background job (its id is the batch id).
+async fn queue_eager(
+    kino: &Kino,
+    asset: &crate::catalog::Asset,
+    eager: &[crate::url::Eager],
+    notification_url: Option<String>,
+) -> Result<EagerJob, ApiError> {
+    {
         let secret = kino.account.api_secret.expose();
         let items: Vec<EagerItem> = eager
             .iter()
@@ -271,29 +303,78 @@ async fn make_eager(
             asset_id: asset.asset_id.clone(),
             version: asset.version,
             batch_id: crate::service::jobs::new_id(),
-            notification_url: notifications
-                .eager
-                .clone()
-                .or_else(|| notifications.upload.clone()),
+            notification_url,
             items,
         };
         kino.queue_eager(&job).await?;
-        let listed = job
-            .items
-            .iter()
-            .map(|i| {
-                json!({"status": "processing", "batch_id": job.batch_id,
-                       "url": i.url, "secure_url": i.secure_url})
+        Ok(job)
+    }
+}
+
+/// The most pages one `explode` makes.
+const MAX_EXPLODED_PAGES: u32 = 500;
+
+/// `explode`: one derived picture per page or frame of a multi-page or animated asset
+/// (`pg_all` in the transformation stands for each page), made in the background as one job.
+async fn explode(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
+    let public_id = required(params, "public_id")?;
+    let dt = delivery_type(params, "type")?;
+    let raw = required(params, "transformation")?;
+    if !raw.split(['/', ',']).any(|item| item == "pg_all") {
+        return Err(ApiError::bad_input(
+            "explode needs pg_all in its transformation",
+        ));
+    }
+    let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    let pages = asset
+        .media
+        .as_ref()
+        .filter(|m| m.kind == crate::engine::MediaKind::Image)
+        .map(|m| m.pages)
+        .ok_or_else(|| {
+            ApiError::bad_input(format!(
+                "{public_id} is not a picture with pages or frames to explode"
+            ))
+        })?;
+    if pages > MAX_EXPLODED_PAGES {
+        return Err(ApiError::bad_input(format!(
+            "{public_id} has {pages} pages; explode makes at most {MAX_EXPLODED_PAGES}"
+        )));
+    }
+    let others = raw
+        .split('/')
+        .map(|c| {
+            c.split(',')
+                .filter(|item| *item != "pg_all")
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    let format = params.get("format").unwrap_or("png").to_ascii_lowercase();
+    let eager = (1..=pages)
+        .map(|page| {
+            let text = if others.is_empty() {
+                format!("pg_{page}")
+            } else {
+                format!("pg_{page},{others}")
+            };
+            Ok(crate::url::Eager {
+                transformation: crate::url::Transformation::parse_str(&text)
+                    .map_err(crate::service::ServiceError::from)?,
+                format: Some(format.clone()),
             })
-            .collect();
-        return Ok(serde_json::Value::Array(listed));
-    }
-    let mut items = Vec::with_capacity(eager.len());
-    for e in eager {
-        let made = kino.make_eager(asset, e).await?;
-        items.push(super::json::eager_item(kino, asset, &made));
-    }
-    Ok(serde_json::Value::Array(items))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let notify = params.get("notification_url").map(str::to_string);
+    let job = queue_eager(kino, &asset, &eager, notify).await?;
+    Ok(json!({"status": "processing", "batch_id": job.batch_id}))
 }
 
 async fn destroy(

@@ -290,6 +290,11 @@ impl Builder<'_> {
         source: &super::Source,
         placement: &Params,
     ) -> Result<(), PlanError> {
+        if base.image && base.duration <= 0.0 {
+            return Err(PlanError::Unsupported(
+                "fl_splice appends to a video or an animation, not to a still picture".into(),
+            ));
+        }
         self.zero_base(base);
         let with_audio = base.audio.is_some();
         let mut l = self.open(source, with_audio, true);
@@ -308,6 +313,14 @@ impl Builder<'_> {
             num(fps)
         );
         lv.push(fit);
+        if source.media.image {
+            // A picture's frames repeat without end: it shows for its `du_` (default 1 s).
+            l.duration = spliced_picture_seconds(layer, placement, base.duration);
+            lv.push(format!(
+                "trim=duration={},setpts=PTS-STARTPTS",
+                num(l.duration)
+            ));
+        }
         bv.push(format!(
             "setsar=1,fps={},format=yuv420p,settb=AVTB",
             num(fps)
@@ -368,6 +381,22 @@ impl Builder<'_> {
         base.duration += l.duration;
         Ok(())
     }
+}
+
+/// How long a spliced picture shows: the `du_` of its own transformation or of its apply
+/// component, else one second.
+fn spliced_picture_seconds(layer: &Layer, placement: &Params, base_duration: f64) -> f64 {
+    let own = layer
+        .chain
+        .iter()
+        .flat_map(|c| &c.params)
+        .find_map(|p| match &p.value {
+            crate::url::Value::Duration(t) => Some(*t),
+            _ => None,
+        });
+    own.or(placement.du)
+        .map_or(1.0, |t| t.seconds(base_duration))
+        .clamp(0.04, 3600.0)
 }
 
 fn unreachable_track() -> super::chain::Track {

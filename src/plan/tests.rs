@@ -236,6 +236,11 @@ fn layers() {
         "error: Layer resource not found - dog"
     );
     assert!(graph("l_logo/fl_layer_apply", "mp4", m()).contains("eof_action=repeat"));
+    // A spliced picture shows for its du_ (one second by default), never without end.
+    let g = graph("l_logo,fl_splice/fl_layer_apply", "mp4", m());
+    assert!(g.contains("trim=duration=1,setpts=PTS-STARTPTS"), "{g}");
+    let p = plan("l_logo,fl_splice,du_2.5/fl_layer_apply", "mp4", m()).unwrap();
+    assert_eq!(p.duration, 6.0 + 2.5);
 }
 
 #[test]

@@ -1230,3 +1230,45 @@ async fn a_subtitles_layer_burns_its_cues_in() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_spliced_picture_lasts_its_duration_and_a_still_cannot_be_spliced_onto() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_video(&app, &media("portrait-720x1080-h264-aac.mp4"), "clip").await;
+    let (status, body) = app
+        .upload_file(
+            "image",
+            &media("alpha-balloon.png"),
+            &[("public_id", "logo")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for (tail, extra) in [("", 1.0), (",du_2", 2.0)] {
+        let r = app
+            .get(&format!(
+                "/{CLOUD}/video/upload/c_scale,w_160/l_logo,fl_splice{tail}/fl_layer_apply/clip.mp4"
+            ))
+            .await;
+        assert_eq!(r.status(), 200);
+        let out = dir.path().join("spliced.mp4");
+        std::fs::write(&out, r.bytes().await.unwrap()).unwrap();
+        let seconds: f64 = ffprobe(&out)["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap();
+        assert!((seconds - (1.09 + extra)).abs() < 0.2, "{tail}: {seconds}");
+    }
+    let r = app
+        .get(&format!(
+            "/{CLOUD}/image/upload/l_logo,fl_splice/fl_layer_apply/logo.mp4"
+        ))
+        .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        error_message(&body).contains("not to a still picture"),
+        "{body}"
+    );
+    app.assert_alive().await;
+}

@@ -282,6 +282,29 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The labels of the two sound tracks to join for a splice (silence for a clip without
+    /// sound), when the base has sound.
+    fn splice_audio(&mut self, base: &mut Stream, l: &mut Stream) -> Option<(String, String)> {
+        let norm = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asettb=AVTB";
+        let mut ba = base.audio.take()?;
+        ba.push(norm);
+        let la = match l.audio.take() {
+            Some(mut la) => {
+                la.push(norm);
+                self.flush(&mut la)
+            }
+            None => {
+                let silence = self.label("a");
+                self.chains.push(format!(
+                    "anullsrc=r=48000:cl=stereo,atrim=duration={},{norm}[{silence}]",
+                    num(l.duration)
+                ));
+                silence
+            }
+        };
+        Some((self.flush(&mut ba), la))
+    }
+
     /// `fl_splice`: the layer clip after the base (or before it with `so_0`), scaled to fit.
     fn splice(
         &mut self,
@@ -325,28 +348,7 @@ impl Builder<'_> {
             "setsar=1,fps={},format=yuv420p,settb=AVTB",
             num(fps)
         ));
-        let norm = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asettb=AVTB";
-        let audio = match base.audio.take() {
-            Some(mut ba) => {
-                ba.push(norm);
-                let la = match l.audio.take() {
-                    Some(mut la) => {
-                        la.push(norm);
-                        self.flush(&mut la)
-                    }
-                    None => {
-                        let silence = self.label("a");
-                        self.chains.push(format!(
-                            "anullsrc=r=48000:cl=stereo,atrim=duration={},{norm}[{silence}]",
-                            num(l.duration)
-                        ));
-                        silence
-                    }
-                };
-                Some((self.flush(&mut ba), la))
-            }
-            None => None,
-        };
+        let audio = self.splice_audio(base, &mut l);
         let (bvl, lvl) = (self.flush(&mut bv), self.flush(&mut lv));
         let prepend = matches!(placement.so, Some(Time::Seconds(s)) if s == 0.0);
         let order = |a: String, b: String| if prepend { [b, a] } else { [a, b] };

@@ -73,6 +73,8 @@ add("/v1_1/{cloud}/{resource_type}/generate_archive", "get", op("A ZIP of assets
 add("/v1_1/{cloud}/{resource_type}/explode", "post", op("Make one derived picture per page or frame (pg_all in the transformation), in the background", up, [cloud, rt_upload],
     form(dict(signed, public_id=S, transformation=S, format=S, type=S, notification_url=S), ["public_id", "transformation"]),
     {"type": "object", "properties": {"status": S, "batch_id": S}}, security=[]))
+add("/v1_1/{cloud}/{resource_type}/multi", "post", op("Make an animated GIF/WebP or a video of the pictures that carry a tag (type multi)", up, [cloud, rt_upload],
+    form(dict(signed, tag=S, transformation=S, public_id=S), ["tag"]), resource, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],

@@ -46,7 +46,10 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
                 url_signature(&format!("{t}{file}"), secret, Algorithm::Sha1, false)
             )
         }
-        DeliveryType::Upload | DeliveryType::Private | DeliveryType::Fetch => String::new(),
+        DeliveryType::Upload
+        | DeliveryType::Private
+        | DeliveryType::Fetch
+        | DeliveryType::Multi => String::new(),
     };
     format!(
         "/{}/{}/{}/{signature}{t}v{}/{file}",

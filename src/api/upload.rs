@@ -59,6 +59,7 @@ async fn action(
         "rename" => rename(&kino, &cloud, rt, &params).await?,
         "explicit" => explicit(&kino, &cloud, rt, &params).await?,
         "explode" => explode(&kino, &cloud, rt, &params).await?,
+        "multi" => multi(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
         "metadata" => metadata(&kino, &cloud, rt, &params).await?,
@@ -76,7 +77,7 @@ fn delivery_type(params: &Params, key: &str) -> Result<DeliveryType, ApiError> {
         None => Ok(DeliveryType::Upload),
         // Fetched assets can be destroyed or tagged, but nothing becomes one by a rename.
         Some(t) => DeliveryType::parse(t)
-            .filter(|d| key != "to_type" || *d != DeliveryType::Fetch)
+            .filter(|d| key != "to_type" || !matches!(d, DeliveryType::Fetch | DeliveryType::Multi))
             .ok_or_else(|| {
                 ApiError::bad_input(format!(
                     "Invalid {key} {t:?}: expected upload, private, authenticated or fetch"
@@ -309,6 +310,33 @@ async fn queue_eager(
         kino.queue_eager(&job).await?;
         Ok(job)
     }
+}
+
+/// `multi`: an animation or video of the pictures that carry `tag`.
+async fn multi(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
+    if rt != ResourceType::Image {
+        return Err(ApiError::bad_input("multi is called on image resources"));
+    }
+    if params.contains("urls") {
+        return Err(ApiError::bad_input(
+            "multi from urls is not supported: tag the pictures and give the tag",
+        ));
+    }
+    let request = crate::service::multi::MultiRequest {
+        tag: required(params, "tag")?.to_string(),
+        public_id: params.get("public_id").map(str::to_string),
+        transformation: crate::url::Transformation::parse_str(
+            params.get("transformation").unwrap_or_default(),
+        )
+        .map_err(crate::service::ServiceError::from)?,
+    };
+    let asset = kino.multi(cloud, &request).await?;
+    Ok(upload_response(kino, &asset, false, false))
 }
 
 /// The most pages one `explode` makes.

@@ -719,7 +719,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn finish(
+    pub(super) fn finish(
         mut self,
         mut base: Stream,
         format: &output::Format,

@@ -14,6 +14,7 @@ mod layers;
 pub mod merged;
 pub mod orientation;
 pub mod output;
+pub mod sequence;
 mod stills;
 mod waveform;
 

@@ -364,3 +364,39 @@ fn an_audio_layer_is_mixed_into_the_sound() {
     );
     assert!(p.audio.is_some());
 }
+
+#[test]
+fn pictures_in_sequence_are_fitted_joined_and_timed() {
+    let picture = |w, h| Source {
+        path: format!("{w}x{h}.png"),
+        media: Media {
+            image: true,
+            duration: 0.0,
+            ..media(w, h, 0.0, false)
+        },
+    };
+    let pictures = [picture(301, 200), picture(100, 100), picture(50, 400)];
+    let c = ctx(pictures[0].media.clone());
+    let gif = super::sequence::sequence(&pictures, "gif", 250, &c).unwrap();
+    assert_eq!(gif.inputs.len(), 3);
+    assert!(
+        gif.graph
+            .contains("[v1][v2][v3]concat=n=3:v=1:a=0,settb=1/1000,setpts=N*0.25/TB[v4]"),
+        "{}",
+        gif.graph
+    );
+    assert!(
+        gif.graph
+            .contains("scale=300:200:force_original_aspect_ratio=decrease")
+    );
+    assert!(gif.graph.contains("palettegen"));
+    assert_eq!(gif.duration, 0.75);
+    let mp4 = super::sequence::sequence(&pictures, "mp4", 1000, &c).unwrap();
+    assert!(mp4.graph.contains("setpts=N*1/TB,fps=25"), "{}", mp4.graph);
+    assert_eq!((mp4.duration, mp4.fps), (3.0, 25.0));
+    for (ext, says) in [("jpg", "not a .jpg"), ("mp3", "not a .mp3")] {
+        let e = super::sequence::sequence(&pictures, ext, 100, &c).unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    assert!(super::sequence::sequence(&[], "gif", 100, &c).is_err());
+}

@@ -13,7 +13,7 @@ use super::upload::UploadType;
 use super::{Kino, ServiceError};
 use crate::engine::MediaInfo;
 use crate::error::ErrorKind;
-use crate::plan::Source;
+use crate::plan::{Plan, Source};
 use crate::store::StagedFile;
 use crate::url::{ResourceType, Transformation};
 
@@ -58,11 +58,26 @@ impl Kino {
         let plan = self
             .plan_on(incoming.cloud, base, &facts, &t, &format)
             .await?;
+        let staged = self.run_to_staging(plan).await?;
+        let upload_type = match resource_type {
+            ResourceType::Video => UploadType::Video,
+            _ => UploadType::Auto,
+        };
+        let (_, media) = self.classify(upload_type, &staged, Some(&format)).await?;
+        let media = media.ok_or_else(|| {
+            ServiceError::BadInput("The incoming transformation made no media".into())
+        })?;
+        Ok(Some((staged, media)))
+    }
+
+    /// Runs `plan` (in a worker when isolation is on) into a new file in the staging area,
+    /// remuxed into a seekable file when its format needs one. Nothing is left on failure.
+    pub(super) async fn run_to_staging(&self, plan: Plan) -> Result<StagedFile, ServiceError> {
         let Some(_worker) = self.derived.worker().await else {
             return Err(ServiceError::Busy("the engine is shutting down".into()));
         };
         let dir = self.staging.dir().to_path_buf();
-        let name = format!("incoming-{}", uuid_like());
+        let name = format!("made-{}", uuid_like());
         let (raw_path, done_path) = (
             dir.join(format!("{name}.part")),
             dir.join(format!("{name}.out")),
@@ -89,25 +104,13 @@ impl Kino {
             }
         })
         .await;
-        let staged = match run {
-            Ok(staged) => staged,
-            Err(e) => {
-                let _ = std::fs::remove_file(&raw_path);
-                return Err(ServiceError::Failed {
-                    kind: ErrorKind::BadInput,
-                    message: format!("The incoming transformation failed: {e}"),
-                });
+        run.map_err(|e| {
+            let _ = std::fs::remove_file(&raw_path);
+            ServiceError::Failed {
+                kind: ErrorKind::BadInput,
+                message: format!("The transformation failed: {e}"),
             }
-        };
-        let upload_type = match resource_type {
-            ResourceType::Video => UploadType::Video,
-            _ => UploadType::Auto,
-        };
-        let (_, media) = self.classify(upload_type, &staged, Some(&format)).await?;
-        let media = media.ok_or_else(|| {
-            ServiceError::BadInput("The incoming transformation made no media".into())
-        })?;
-        Ok(Some((staged, media)))
+        })
     }
 }
 

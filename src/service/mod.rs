@@ -20,6 +20,7 @@ mod ladder;
 pub mod live;
 pub mod mappings;
 mod metadata;
+pub mod multi;
 pub mod notify;
 pub mod profiles;
 pub mod progress;

@@ -112,7 +112,7 @@ impl Kino {
         let delivery_type = match params.get("type") {
             None => DeliveryType::Upload,
             Some(t) => DeliveryType::parse(t)
-                .filter(|d| *d != DeliveryType::Fetch)
+                .filter(|d| !matches!(d, DeliveryType::Fetch | DeliveryType::Multi))
                 .ok_or_else(|| {
                     ServiceError::BadInput(format!(
                         "Invalid type {t:?}: expected upload, private or authenticated"

@@ -63,6 +63,8 @@ pub enum DeliveryType {
     Authenticated,
     /// The "public id" is a remote http(s) URL, fetched on first delivery and kept.
     Fetch,
+    /// Made by the Upload API's `multi` from the pictures of a tag (the public id).
+    Multi,
 }
 
 impl DeliveryType {
@@ -72,6 +74,7 @@ impl DeliveryType {
             "private" => Some(DeliveryType::Private),
             "authenticated" => Some(DeliveryType::Authenticated),
             "fetch" => Some(DeliveryType::Fetch),
+            "multi" => Some(DeliveryType::Multi),
             _ => None,
         }
     }
@@ -81,6 +84,7 @@ impl DeliveryType {
             DeliveryType::Private => "private",
             DeliveryType::Authenticated => "authenticated",
             DeliveryType::Fetch => "fetch",
+            DeliveryType::Multi => "multi",
         }
     }
 }

@@ -448,7 +448,11 @@ async fn explicit(
     let dt = delivery_type(params, "type")?;
     let eager = eager_list(params)?;
     let notifications = Notifications::of(params)?;
-    let asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    let mut asset = kino.require_asset(cloud, rt, dt, public_id).await?;
+    if dt == DeliveryType::Fetch {
+        // Cloudinary's way to refresh a fetched asset: fetch its URL again.
+        asset = kino.refetch(cloud, rt, public_id).await?;
+    }
     if params.contains("tags") {
         kino.tag_assets(
             cloud,

@@ -7,7 +7,7 @@
 use super::upload::{Placing, UploadType, base_name};
 use super::{Kino, ServiceError};
 use crate::catalog::Asset;
-use crate::params::Params;
+use crate::params::{Params, encode_context};
 use crate::url::{DeliveryType, ResourceType};
 
 impl Kino {
@@ -40,12 +40,42 @@ impl Kino {
             url,
             DeliveryType::Fetch,
             url.to_string(),
+            None,
+        )
+        .await
+    }
+
+    /// Fetches a fetched asset's URL again (the `explicit` call with type `fetch`): a new
+    /// version with the same tags and context; its derived files are made again when asked.
+    pub async fn refetch(
+        &self,
+        cloud: &str,
+        resource_type: ResourceType,
+        url: &str,
+    ) -> Result<Asset, ServiceError> {
+        let existing = self
+            .catalog
+            .find_asset(cloud, resource_type, DeliveryType::Fetch, url)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("Resource not found - {url}")))?;
+        let upload_type = match resource_type {
+            ResourceType::Video => UploadType::Video,
+            _ => UploadType::Image,
+        };
+        self.pull(
+            cloud,
+            upload_type,
+            url,
+            DeliveryType::Fetch,
+            url.to_string(),
+            Some(&existing),
         )
         .await
     }
 
     /// Fetches `url` through the remote-fetch guard and keeps it as `public_id` (of type
-    /// `delivery_type`), probed and checked like an upload. An asset already there is kept.
+    /// `delivery_type`), probed and checked like an upload. An asset already there is kept,
+    /// unless this pull is `replacing` it (keeping its tags and context).
     pub(super) async fn pull(
         &self,
         cloud: &str,
@@ -53,6 +83,7 @@ impl Kino {
         url: &str,
         delivery_type: DeliveryType,
         public_id: String,
+        replacing: Option<&Asset>,
     ) -> Result<Asset, ServiceError> {
         let mut file = self.fetch_remote(url).await?;
         if file.is_empty() {
@@ -74,10 +105,15 @@ impl Kino {
             resource_type,
             delivery_type,
             public_id,
-            overwrite: false,
+            overwrite: replacing.is_some(),
             media,
             original_name,
         };
-        Ok(self.place(placing, file, &Params::new()).await?.asset)
+        let mut params = Params::new();
+        if let Some(old) = replacing {
+            params.set("tags", old.tags.join(","));
+            params.set("context", encode_context(&old.context));
+        }
+        Ok(self.place(placing, file, &params).await?.asset)
     }
 }

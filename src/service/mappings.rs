@@ -34,6 +34,7 @@ impl Kino {
                 &url,
                 DeliveryType::Upload,
                 public_id.to_string(),
+                None,
             )
             .await?;
         Ok(Some(asset))

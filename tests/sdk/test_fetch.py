@@ -37,3 +37,23 @@ def test_a_fetch_url_to_a_private_address_is_refused(server, url):
     assert got.headers["X-Cld-Error"]
     fetched = api.resources(type="fetch", max_results=500)["resources"]
     assert url not in [r["public_id"] for r in fetched]
+
+
+def test_explicit_on_a_fetched_asset_fetches_it_again(server, media, remote_files, unique,
+                                                      digest):
+    import shutil
+    import cloudinary.uploader as uploader
+    name = f"{unique('refreshed')}.png"
+    remote = remote_files.serve(media("alpha-balloon.png"), name)
+    url = cloudinary_url(remote, type="fetch")[0]
+    assert digest(requests.get(url, timeout=60).content) == digest(media("alpha-balloon.png"))
+    uploader.add_tag("kept-tag", [remote], type="fetch")
+    before = api.resource(remote, type="fetch")
+
+    # The origin changes; delivery still serves the kept copy until it is refreshed.
+    shutil.copyfile(media("exif-orient-1.jpg"), remote_files.root / name)
+    assert digest(requests.get(url, timeout=60).content) == digest(media("alpha-balloon.png"))
+    refreshed = uploader.explicit(remote, type="fetch")
+    assert refreshed["version"] > before["version"] and refreshed["format"] == "jpg"
+    assert digest(requests.get(url, timeout=60).content) == digest(media("exif-orient-1.jpg"))
+    assert api.resource(remote, type="fetch")["tags"] == ["kept-tag"]

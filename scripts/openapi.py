@@ -75,6 +75,8 @@ add("/v1_1/{cloud}/{resource_type}/explode", "post", op("Make one derived pictur
     {"type": "object", "properties": {"status": S, "batch_id": S}}, security=[]))
 add("/v1_1/{cloud}/{resource_type}/multi", "post", op("Make an animated GIF/WebP or a video of the pictures that carry a tag (type multi)", up, [cloud, rt_upload],
     form(dict(signed, tag=S, transformation=S, public_id=S), ["tag"]), resource, security=[]))
+add("/v1_1/{cloud}/{resource_type}/text", "post", op("Make a picture of a text (type text)", up, [cloud, rt_upload],
+    form(dict(signed, text=S, public_id=S, font_family=S, font_size=I, font_color=S, font_weight=S, font_style=S, background=S), ["text"]), resource, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],

@@ -417,7 +417,7 @@ pub(crate) async fn serve_backup(
 async fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
     if matches!(
         path.delivery_type,
-        DeliveryType::Upload | DeliveryType::Fetch | DeliveryType::Multi
+        DeliveryType::Upload | DeliveryType::Fetch | DeliveryType::Multi | DeliveryType::Text
     ) {
         return Ok(());
     }

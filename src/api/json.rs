@@ -49,7 +49,8 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
         DeliveryType::Upload
         | DeliveryType::Private
         | DeliveryType::Fetch
-        | DeliveryType::Multi => String::new(),
+        | DeliveryType::Multi
+        | DeliveryType::Text => String::new(),
     };
     format!(
         "/{}/{}/{}/{signature}{t}v{}/{file}",

@@ -60,6 +60,7 @@ async fn action(
         "explicit" => explicit(&kino, &cloud, rt, &params).await?,
         "explode" => explode(&kino, &cloud, rt, &params).await?,
         "multi" => multi(&kino, &cloud, rt, &params).await?,
+        "text" => text(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
         "metadata" => metadata(&kino, &cloud, rt, &params).await?,
@@ -77,7 +78,13 @@ fn delivery_type(params: &Params, key: &str) -> Result<DeliveryType, ApiError> {
         None => Ok(DeliveryType::Upload),
         // Fetched assets can be destroyed or tagged, but nothing becomes one by a rename.
         Some(t) => DeliveryType::parse(t)
-            .filter(|d| key != "to_type" || !matches!(d, DeliveryType::Fetch | DeliveryType::Multi))
+            .filter(|d| {
+                key != "to_type"
+                    || matches!(
+                        d,
+                        DeliveryType::Upload | DeliveryType::Private | DeliveryType::Authenticated
+                    )
+            })
             .ok_or_else(|| {
                 ApiError::bad_input(format!(
                     "Invalid {key} {t:?}: expected upload, private, authenticated or fetch"
@@ -336,6 +343,51 @@ async fn multi(
         .map_err(crate::service::ServiceError::from)?,
     };
     let asset = kino.multi(cloud, &request).await?;
+    Ok(upload_response(kino, &asset, false, false))
+}
+
+/// `text`: a picture of a text in a bundled font.
+async fn text(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
+    if rt != ResourceType::Image {
+        return Err(ApiError::bad_input("text is called on image resources"));
+    }
+    let colour = |key: &str| {
+        params
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                crate::url::values::parse_color(v)
+                    .map_err(|e| ApiError::bad_input(format!("Invalid {key} {v:?}: {e}")))
+            })
+            .transpose()
+    };
+    let size = match params.get("font_size").filter(|v| !v.is_empty()) {
+        None => 12,
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::bad_input(format!("Invalid font_size {v:?}")))?,
+    };
+    let request = crate::service::text::TextRequest {
+        text: required(params, "text")?.to_string(),
+        public_id: params.get("public_id").map(str::to_string),
+        family: params.get("font_family").unwrap_or("Arial").to_string(),
+        size,
+        bold: params.get("font_weight") == Some("bold"),
+        italic: params.get("font_style") == Some("italic"),
+        color: colour("font_color")?.unwrap_or(crate::url::values::Color {
+            r: 0,
+            g: 0,
+            b: 0,
+            a: 255,
+        }),
+        background: colour("background")?,
+    };
+    let asset = kino.text_picture(cloud, &request).await?;
     Ok(upload_response(kino, &asset, false, false))
 }
 

@@ -16,6 +16,7 @@ pub mod orientation;
 pub mod output;
 pub mod sequence;
 mod stills;
+pub mod text_picture;
 mod waveform;
 
 use std::collections::HashMap;

@@ -30,6 +30,7 @@ mod restrictions;
 pub mod segments;
 pub mod streaming;
 mod strict;
+pub mod text;
 pub mod transform;
 pub mod upload;
 pub mod versions;

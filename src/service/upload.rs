@@ -112,7 +112,12 @@ impl Kino {
         let delivery_type = match params.get("type") {
             None => DeliveryType::Upload,
             Some(t) => DeliveryType::parse(t)
-                .filter(|d| !matches!(d, DeliveryType::Fetch | DeliveryType::Multi))
+                .filter(|d| {
+                    matches!(
+                        d,
+                        DeliveryType::Upload | DeliveryType::Private | DeliveryType::Authenticated
+                    )
+                })
                 .ok_or_else(|| {
                     ServiceError::BadInput(format!(
                         "Invalid type {t:?}: expected upload, private or authenticated"

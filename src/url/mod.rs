@@ -65,6 +65,8 @@ pub enum DeliveryType {
     Fetch,
     /// Made by the Upload API's `multi` from the pictures of a tag (the public id).
     Multi,
+    /// A picture of text made by the Upload API's `text`.
+    Text,
 }
 
 impl DeliveryType {
@@ -75,6 +77,7 @@ impl DeliveryType {
             "authenticated" => Some(DeliveryType::Authenticated),
             "fetch" => Some(DeliveryType::Fetch),
             "multi" => Some(DeliveryType::Multi),
+            "text" => Some(DeliveryType::Text),
             _ => None,
         }
     }
@@ -85,6 +88,7 @@ impl DeliveryType {
             DeliveryType::Authenticated => "authenticated",
             DeliveryType::Fetch => "fetch",
             DeliveryType::Multi => "multi",
+            DeliveryType::Text => "text",
         }
     }
 }

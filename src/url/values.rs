@@ -243,6 +243,11 @@ const NAMED_COLORS: &[(&str, u32)] = &[
     ("transparent", 0x000000),
 ];
 
+/// A colour as URLs spell it (`red`, `rgb:ff0000`, `#f00`, with alpha too).
+pub fn parse_color(text: &str) -> Result<Color, String> {
+    color(text)
+}
+
 pub(super) fn color(text: &str) -> ValueResult<Color> {
     let text = text.to_ascii_lowercase();
     if let Some(hex) = text.strip_prefix("rgb:").or_else(|| text.strip_prefix('#')) {

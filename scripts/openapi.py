@@ -77,6 +77,9 @@ add("/v1_1/{cloud}/{resource_type}/multi", "post", op("Make an animated GIF/WebP
     form(dict(signed, tag=S, transformation=S, public_id=S), ["tag"]), resource, security=[]))
 add("/v1_1/{cloud}/{resource_type}/text", "post", op("Make a picture of a text (type text)", up, [cloud, rt_upload],
     form(dict(signed, text=S, public_id=S, font_family=S, font_size=I, font_color=S, font_weight=S, font_style=S, background=S), ["text"]), resource, security=[]))
+add("/v1_1/{cloud}/{resource_type}/sprite", "post", op("Stack the pictures of a tag into a sprite with CSS and JSON (type sprite)", up, [cloud, rt_upload],
+    form(dict(signed, tag=S, transformation=S), ["tag"]),
+    {"type": "object", "properties": {k: S for k in ("public_id", "css_url", "secure_css_url", "image_url", "secure_image_url", "json_url", "secure_json_url")}}, security=[]))
 ad = "Admin API"
 add("/v1_1/{cloud}/ping", "get", op("Check credentials", ad, [cloud], schema={"type": "object", "properties": {"status": S}}))
 add("/v1_1/{cloud}/config", "get", op("The product environment's configuration (`settings=true`: its folder mode)", ad, [cloud, q("settings", "Include settings.", B)],

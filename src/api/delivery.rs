@@ -72,6 +72,9 @@ async fn serve(
         )));
     }
     check_access(kino, &path).await?;
+    if let Some(served) = sprite_text(kino, &path).await? {
+        return respond(kino, &served, headers).await;
+    }
     let asset = if path.delivery_type == DeliveryType::Fetch {
         kino.fetched(&path.cloud, path.resource_type, &path.public_id)
             .await?
@@ -101,6 +104,30 @@ async fn serve(
         return serve_stream(kino, &path, &asset, query, headers).await;
     }
     serve_transformed(kino, &path, &asset, headers).await
+}
+
+/// A sprite's CSS or JSON (`/{cloud}/image/sprite/{tag}.css`), kept as a raw file beside it.
+async fn sprite_text(kino: &Kino, path: &DeliveryPath) -> Result<Option<Served>, ApiError> {
+    let wanted = path.delivery_type == DeliveryType::Sprite && path.transformation.is_empty();
+    let Some(ext) = path
+        .extension
+        .as_deref()
+        .filter(|e| wanted && matches!(*e, "css" | "json"))
+    else {
+        return Ok(None);
+    };
+    let id = format!("{}.{ext}", path.public_id);
+    let asset = kino
+        .catalog
+        .find_asset(
+            &path.cloud,
+            crate::url::ResourceType::Raw,
+            DeliveryType::Sprite,
+            &id,
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Resource not found - {id}")))?;
+    Ok(Some(Served::original(&asset, path)))
 }
 
 /// The asset a path names; a missing upload under an auto-upload mapping is pulled in now.
@@ -417,7 +444,11 @@ pub(crate) async fn serve_backup(
 async fn check_access(kino: &Kino, path: &DeliveryPath) -> Result<(), ApiError> {
     if matches!(
         path.delivery_type,
-        DeliveryType::Upload | DeliveryType::Fetch | DeliveryType::Multi | DeliveryType::Text
+        DeliveryType::Upload
+            | DeliveryType::Fetch
+            | DeliveryType::Multi
+            | DeliveryType::Text
+            | DeliveryType::Sprite
     ) {
         return Ok(());
     }

@@ -50,7 +50,8 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
         | DeliveryType::Private
         | DeliveryType::Fetch
         | DeliveryType::Multi
-        | DeliveryType::Text => String::new(),
+        | DeliveryType::Text
+        | DeliveryType::Sprite => String::new(),
     };
     format!(
         "/{}/{}/{}/{signature}{t}v{}/{file}",

@@ -61,6 +61,7 @@ async fn action(
         "explode" => explode(&kino, &cloud, rt, &params).await?,
         "multi" => multi(&kino, &cloud, rt, &params).await?,
         "text" => text(&kino, &cloud, rt, &params).await?,
+        "sprite" => sprite(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
         "metadata" => metadata(&kino, &cloud, rt, &params).await?,
@@ -389,6 +390,53 @@ async fn text(
     };
     let asset = kino.text_picture(cloud, &request).await?;
     Ok(upload_response(kino, &asset, false, false))
+}
+
+/// `sprite`: the pictures of a tag stacked into one, with CSS and JSON.
+async fn sprite(
+    kino: &Kino,
+    cloud: &str,
+    rt: ResourceType,
+    params: &Params,
+) -> Result<serde_json::Value, ApiError> {
+    if rt != ResourceType::Image {
+        return Err(ApiError::bad_input("sprite is called on image resources"));
+    }
+    if params.contains("urls") {
+        return Err(ApiError::bad_input(
+            "sprite from urls is not supported: tag the pictures and give the tag",
+        ));
+    }
+    let tag = required(params, "tag")?;
+    let mut each =
+        crate::url::Transformation::parse_str(params.get("transformation").unwrap_or_default())
+            .map_err(crate::service::ServiceError::from)?;
+    // A sprite is a PNG; an f_ from the SDK's `format` does not apply to each picture.
+    for c in &mut each.components {
+        c.params
+            .retain(|p| !matches!(p.value, crate::url::Value::Format(_)));
+    }
+    each.components.retain(|c| !c.params.is_empty());
+    let made = kino.sprite(cloud, tag, &each).await?;
+    let base = |secure: bool| {
+        let host = if secure {
+            &kino.secure_url
+        } else {
+            &kino.public_url
+        };
+        format!("{host}/{cloud}/image/sprite/v{}/{tag}", made.image.version)
+    };
+    Ok(json!({
+        "public_id": tag,
+        "version": made.image.version,
+        "css_url": format!("{}.css", base(false)),
+        "secure_css_url": format!("{}.css", base(true)),
+        "image_url": format!("{}.png", base(false)),
+        "secure_image_url": format!("{}.png", base(true)),
+        "json_url": format!("{}.json", base(false)),
+        "secure_json_url": format!("{}.json", base(true)),
+        "image_infos": crate::service::sprite::infos(&made.placed),
+    }))
 }
 
 /// The most pages one `explode` makes.

@@ -15,6 +15,7 @@ pub mod merged;
 pub mod orientation;
 pub mod output;
 pub mod sequence;
+pub mod sprite;
 mod stills;
 pub mod text_picture;
 mod waveform;

@@ -400,3 +400,41 @@ fn pictures_in_sequence_are_fitted_joined_and_timed() {
     }
     assert!(super::sequence::sequence(&[], "gif", 100, &c).is_err());
 }
+
+#[test]
+fn a_sprite_stacks_pictures_at_their_own_sizes() {
+    let picture = |w, h| Source {
+        path: format!("{w}x{h}.png"),
+        media: Media {
+            image: true,
+            duration: 0.0,
+            ..media(w, h, 0.0, false)
+        },
+    };
+    let pictures = [picture(100, 50), picture(40, 30)];
+    let c = ctx(pictures[0].media.clone());
+    let (plan, placed) = super::sprite::sprite(&pictures, &c).unwrap();
+    assert_eq!(
+        placed
+            .iter()
+            .map(|p| (p.x, p.y, p.width, p.height))
+            .collect::<Vec<_>>(),
+        [(0, 0, 100, 50), (0, 50, 40, 30)]
+    );
+    assert!(
+        plan.graph.contains("pad=100:80:0:0:color=white@0"),
+        "{}",
+        plan.graph
+    );
+    assert!(
+        plan.graph.contains("overlay=0:50:format=auto"),
+        "{}",
+        plan.graph
+    );
+    assert_eq!(plan.extension, "png");
+    let huge = [picture(100, 8000), picture(100, 8000)];
+    assert!(
+        super::sprite::sprite(&huge, &c).is_err(),
+        "over the maximum height"
+    );
+}

@@ -28,6 +28,7 @@ pub mod remote;
 pub mod resources;
 mod restrictions;
 pub mod segments;
+pub mod sprite;
 pub mod streaming;
 mod strict;
 pub mod text;

@@ -72,7 +72,11 @@ impl Kino {
     }
 
     /// The pictures (image uploads) with `tag`, by public id.
-    async fn tagged_pictures(&self, cloud: &str, tag: &str) -> Result<Vec<Asset>, ServiceError> {
+    pub(super) async fn tagged_pictures(
+        &self,
+        cloud: &str,
+        tag: &str,
+    ) -> Result<Vec<Asset>, ServiceError> {
         let page = self
             .catalog
             .list_assets(&ListQuery {
@@ -101,7 +105,7 @@ impl Kino {
     }
 
     /// A picture as a sequence input: the original, or its derived file for `each`.
-    async fn sequence_source(
+    pub(super) async fn sequence_source(
         &self,
         picture: &Asset,
         each: &Transformation,

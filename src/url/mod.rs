@@ -67,6 +67,8 @@ pub enum DeliveryType {
     Multi,
     /// A picture of text made by the Upload API's `text`.
     Text,
+    /// Pictures of a tag stacked into one, with CSS and JSON (the Upload API's `sprite`).
+    Sprite,
 }
 
 impl DeliveryType {
@@ -78,6 +80,7 @@ impl DeliveryType {
             "fetch" => Some(DeliveryType::Fetch),
             "multi" => Some(DeliveryType::Multi),
             "text" => Some(DeliveryType::Text),
+            "sprite" => Some(DeliveryType::Sprite),
             _ => None,
         }
     }
@@ -89,6 +92,7 @@ impl DeliveryType {
             DeliveryType::Fetch => "fetch",
             DeliveryType::Multi => "multi",
             DeliveryType::Text => "text",
+            DeliveryType::Sprite => "sprite",
         }
     }
 }

@@ -3,7 +3,6 @@
 //! The frames it decodes come from untrusted media like any other.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
@@ -57,27 +56,7 @@ impl Isolation {
             // A worker that dies before reading it all is reported by its exit below.
             let _ = stdin.write_all(&json).await;
         }
-        let limit = Duration::from_secs(self.max_seconds);
-        let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
-            Ok(Ok(output)) => output,
-            Ok(Err(e)) => {
-                return Err(EngineError::Isolated {
-                    kind: ErrorKind::Internal,
-                    message: format!("the media worker could not be watched: {e}"),
-                });
-            }
-            // Dropping the child kills it.
-            Err(_) => {
-                return Err(unreadable(&format!(
-                    "looking at it took longer than {} s",
-                    self.max_seconds
-                )));
-            }
-        };
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if let Some(e) = self.not_run(&output.status, &stderr) {
-            return Err(e);
-        }
+        let output = self.finished(child, "looking at it").await?;
         match last_json::<Analysed>(&String::from_utf8_lossy(&output.stdout)) {
             Some(Analysed::Done(analysis)) if output.status.success() => Ok(*analysis),
             Some(Analysed::Failed { message, bad_input }) => Err(EngineError::Isolated {

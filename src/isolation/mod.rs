@@ -51,6 +51,37 @@ impl Isolation {
         command
     }
 
+    /// A worker's output once it exits, within `max_seconds` (`doing` says what took longer
+    /// when it does not; the worker is then killed), checked to have run at all.
+    async fn finished(
+        &self,
+        child: tokio::process::Child,
+        doing: &str,
+    ) -> Result<std::process::Output, EngineError> {
+        let limit = std::time::Duration::from_secs(self.max_seconds);
+        let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(e)) => {
+                return Err(EngineError::Isolated {
+                    kind: ErrorKind::Internal,
+                    message: format!("the media worker could not be watched: {e}"),
+                });
+            }
+            // Dropping the child kills it.
+            Err(_) => {
+                return Err(unreadable(&format!(
+                    "{doing} took longer than {} s",
+                    self.max_seconds
+                )));
+            }
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Some(e) = self.not_run(&output.status, &stderr) {
+            return Err(e);
+        }
+        Ok(output)
+    }
+
     /// The error for a worker that `prlimit` could not execute, if that is what `status` says.
     fn not_run(&self, status: &ExitStatus, stderr: &str) -> Option<EngineError> {
         let code @ (126 | 127) = status.code()? else {

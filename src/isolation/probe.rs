@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -88,27 +87,7 @@ impl Isolation {
             command.args(["--hint", h]);
         }
         let child = command.spawn().map_err(|e| not_started(&e))?;
-        let limit = Duration::from_secs(self.max_seconds);
-        let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
-            Ok(Ok(output)) => output,
-            Ok(Err(e)) => {
-                return Err(EngineError::Isolated {
-                    kind: ErrorKind::Internal,
-                    message: format!("the media worker could not be watched: {e}"),
-                });
-            }
-            // Dropping the child kills it.
-            Err(_) => {
-                return Err(unreadable(&format!(
-                    "reading it took longer than {} s",
-                    self.max_seconds
-                )));
-            }
-        };
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if let Some(e) = self.not_run(&output.status, &stderr) {
-            return Err(e);
-        }
+        let output = self.finished(child, "reading it").await?;
         match last_json::<Verdict>(&String::from_utf8_lossy(&output.stdout)) {
             Some(v) if output.status.success() => v.into_result(),
             _ => Err(unreadable(&describe_exit(&output.status))),

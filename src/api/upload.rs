@@ -320,6 +320,28 @@ async fn queue_eager(
     }
 }
 
+/// Generated pictures are made by the image Upload API.
+fn image_method(method: &str, rt: ResourceType) -> Result<(), ApiError> {
+    if rt == ResourceType::Image {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(format!(
+            "{method} is called on image resources"
+        )))
+    }
+}
+
+/// `multi` and `sprite` take the pictures of a tag (not `urls`).
+fn pictures_of_a_tag(method: &str, rt: ResourceType, params: &Params) -> Result<(), ApiError> {
+    image_method(method, rt)?;
+    if params.contains("urls") {
+        return Err(ApiError::bad_input(format!(
+            "{method} from urls is not supported: tag the pictures and give the tag"
+        )));
+    }
+    Ok(())
+}
+
 /// `multi`: an animation or video of the pictures that carry `tag`.
 async fn multi(
     kino: &Kino,
@@ -327,14 +349,7 @@ async fn multi(
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
-    if rt != ResourceType::Image {
-        return Err(ApiError::bad_input("multi is called on image resources"));
-    }
-    if params.contains("urls") {
-        return Err(ApiError::bad_input(
-            "multi from urls is not supported: tag the pictures and give the tag",
-        ));
-    }
+    pictures_of_a_tag("multi", rt, params)?;
     let request = crate::service::multi::MultiRequest {
         tag: required(params, "tag")?.to_string(),
         public_id: params.get("public_id").map(str::to_string),
@@ -354,9 +369,7 @@ async fn text(
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
-    if rt != ResourceType::Image {
-        return Err(ApiError::bad_input("text is called on image resources"));
-    }
+    image_method("text", rt)?;
     let colour = |key: &str| {
         params
             .get(key)
@@ -399,14 +412,7 @@ async fn sprite(
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
-    if rt != ResourceType::Image {
-        return Err(ApiError::bad_input("sprite is called on image resources"));
-    }
-    if params.contains("urls") {
-        return Err(ApiError::bad_input(
-            "sprite from urls is not supported: tag the pictures and give the tag",
-        ));
-    }
+    pictures_of_a_tag("sprite", rt, params)?;
     let tag = required(params, "tag")?;
     let mut each =
         crate::url::Transformation::parse_str(params.get("transformation").unwrap_or_default())

@@ -3,13 +3,13 @@
 //! size and shown for the same delay (`dl_`, default 500 ms). It is kept as an asset of type
 //! `multi` whose public id is the tag, delivered at `/{cloud}/image/multi/{tag}.{format}`.
 
-use super::transform::{FONT_DIR, media_of};
+use super::transform::media_of;
 use super::upload::{Placing, UploadType};
 use super::{Kino, ServiceError};
 use crate::catalog::{Asset, Direction, ListQuery};
 use crate::params::Params;
+use crate::plan::Source;
 use crate::plan::sequence::{MAX_PICTURES, sequence};
-use crate::plan::{Context, Source};
 use crate::url::{DeliveryType, Eager, ResourceType, Transformation, Value};
 
 /// What `multi` makes.
@@ -41,16 +41,7 @@ impl Kino {
         for picture in &pictures {
             sources.push(self.sequence_source(picture, &each).await?);
         }
-        let ctx = Context {
-            base: sources[0].clone(),
-            layers: Default::default(),
-            font_dir: FONT_DIR.into(),
-            max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
-            focus: None,
-            faces: Vec::new(),
-            trim: None,
-            edge_color: None,
-        };
+        let ctx = self.plain_context(sources[0].clone());
         let plan = sequence(&sources, &format, delay, &ctx)?;
         let made = self.run_to_staging(plan).await?;
         let (resource_type, media) = self.classify(upload_type, &made, Some(&format)).await?;

@@ -7,12 +7,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::transform::FONT_DIR;
 use super::upload::{Placing, UploadType};
 use super::{Kino, ServiceError};
 use crate::catalog::Asset;
 use crate::params::Params;
-use crate::plan::Context;
 use crate::plan::sprite::{Placed, sprite};
 use crate::url::{DeliveryType, ResourceType, Transformation};
 
@@ -37,16 +35,7 @@ impl Kino {
         for picture in &pictures {
             sources.push(self.sequence_source(picture, each).await?);
         }
-        let ctx = Context {
-            base: sources[0].clone(),
-            layers: Default::default(),
-            font_dir: FONT_DIR.into(),
-            max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
-            focus: None,
-            faces: Vec::new(),
-            trim: None,
-            edge_color: None,
-        };
+        let ctx = self.plain_context(sources[0].clone());
         let (plan, layout) = sprite(&sources, &ctx)?;
         let made = self.run_to_staging(plan).await?;
         let (resource_type, media) = self.classify(UploadType::Image, &made, Some("png")).await?;

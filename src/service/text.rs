@@ -7,7 +7,7 @@ use super::{Kino, ServiceError};
 use crate::catalog::Asset;
 use crate::params::Params;
 use crate::plan::text_picture::{TextPicture, text_picture};
-use crate::plan::{Context, Media, Source};
+use crate::plan::{Media, Source};
 use crate::url::DeliveryType;
 use crate::url::values::Color;
 
@@ -61,32 +61,23 @@ impl Kino {
         let (text, size) = (request.text.clone(), request.size);
         (picture.width, picture.height) = blocking(move || measure(&font, &text, size)).await?;
         let background = self.background_pixel(request.background).await?;
-        let ctx = Context {
-            base: Source {
-                path: background.path().to_string_lossy().into_owned(),
-                media: Media {
-                    width: 1,
-                    height: 1,
-                    duration: 0.0,
-                    fps: 0.0,
-                    has_video: true,
-                    has_audio: false,
-                    sample_rate: 0,
-                    image: true,
-                    alpha: true,
-                    shrinkable: false,
-                    lossless: true,
-                    orientation: 1,
-                },
+        let ctx = self.plain_context(Source {
+            path: background.path().to_string_lossy().into_owned(),
+            media: Media {
+                width: 1,
+                height: 1,
+                duration: 0.0,
+                fps: 0.0,
+                has_video: true,
+                has_audio: false,
+                sample_rate: 0,
+                image: true,
+                alpha: true,
+                shrinkable: false,
+                lossless: true,
+                orientation: 1,
             },
-            layers: Default::default(),
-            font_dir: FONT_DIR.into(),
-            max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
-            focus: None,
-            faces: Vec::new(),
-            trim: None,
-            edge_color: None,
-        };
+        });
         let plan = text_picture(&picture, &ctx)?;
         let made = self.run_to_staging(plan).await?;
         drop(background);

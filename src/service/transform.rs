@@ -339,6 +339,21 @@ impl Kino {
         Ok(plan::build(&steps, format, &ctx)?)
     }
 
+    /// A plan context for `base` with no layers and no analyses: what generated pictures
+    /// (`multi`, `sprite`, `text`) are planned with.
+    pub(super) fn plain_context(&self, base: Source) -> Context {
+        Context {
+            base,
+            layers: HashMap::new(),
+            font_dir: FONT_DIR.into(),
+            max_dimension: u32::try_from(self.limits.max_output_dimension).unwrap_or(u32::MAX),
+            focus: None,
+            faces: Vec::new(),
+            trim: None,
+            edge_color: None,
+        }
+    }
+
     /// What the plan needs to know about the picture, looked at in a worker when isolation is
     /// on (nothing is decoded when the steps need nothing).
     async fn analyse(&self, base: &Source, steps: &[Step]) -> Result<Analysis, ServiceError> {

@@ -198,7 +198,23 @@ add("/v2/video/{cloud}/live_streams/{id}/outputs/{output_id}", "patch", op("Upda
 add("/v2/video/{cloud}/live_streams/{id}/outputs/{output_id}", "delete", op("Remove an output", lv, [cloud, lid, oid]))
 pv = "Provisioning API"
 keys = "/v1_1/provisioning/accounts/{account}/sub_accounts/{environment}/access_keys"
-acc = [P("account", "The account id (the cloud name in Kino)."), P("environment", "The product environment id (the cloud name in Kino).")]
+account = [P("account", "The account id (of CLOUDINARY_ACCOUNT_URL).")]
+subs = "/v1_1/provisioning/accounts/{account}/sub_accounts"
+env_props = {"name": S, "cloud_name": S, "enabled": B, "custom_attributes": {"type": "object"}}
+environment = {"type": "object", "properties": {"id": S, "name": S, "cloud_name": S, "enabled": B, "created_at": S,
+    "custom_attributes": {"type": "object"}, "api_access_keys": {"type": "array", "items": {"type": "object", "properties": {"key": S, "secret": S, "enabled": B}}}}}
+add(subs, "get", op("List product environments", pv, account + [q("enabled", "Only enabled (true) or disabled (false) ones.", B),
+    q("ids", "Only these ids (the other filters are then ignored)."), q("prefix", "Names starting with this (any case).")],
+    schema={"type": "object", "properties": {"sub_accounts": {"type": "array", "items": environment}}}))
+add(subs, "post", op("Create a product environment (a cloud with its own keys, assets and settings)", pv, account,
+    jbody(dict(env_props, base_sub_account_id=S), ["name"]), environment,
+    desc="`base_sub_account_id` copies that environment's upload presets, named transformations, streaming profiles, metadata fields and upload mappings. Without `cloud_name`, one is made from the name."))
+eid = P("id", "The product environment id.")
+add(subs + "/{id}", "get", op("A product environment", pv, account + [eid], schema=environment))
+add(subs + "/{id}", "put", op("Rename, enable, disable or relabel a product environment", pv, account + [eid], jbody(env_props), environment,
+    desc="A new `cloud_name` moves every asset and setting with it; URLs under the old name stop working. The primary environment (of CLOUDINARY_URL) cannot be renamed or disabled."))
+add(subs + "/{id}", "delete", op("Delete a product environment with all its assets, derived files, settings and keys", pv, account + [eid]))
+acc = account + [P("environment", "The product environment id.")]
 key_props = {"name": S, "enabled": B}
 add(keys, "get", op("List API keys", pv, acc + [q("page_size", "Page size.", I), q("page", "Page number.", I), q("sort_by", "Field."), q("sort_order", "asc or desc.")]))
 add(keys, "post", op("Generate an API key", pv, acc, jbody(key_props)))

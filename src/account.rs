@@ -1,13 +1,14 @@
-//! The account: cloud name plus API key and secret.
+//! Credentials read at start-up: the primary product environment's and the account's.
 //!
-//! It comes from `CLOUDINARY_URL=cloudinary://KEY:SECRET@CLOUD`, the same variable the SDKs
-//! read, so one line configures both sides. Without it, Kino generates credentials on first
-//! start and keeps them in `{data_dir}/account.json`, so restarts keep working clients.
+//! The primary environment comes from `CLOUDINARY_URL=cloudinary://KEY:SECRET@CLOUD` and the
+//! account-level (provisioning) key from `CLOUDINARY_ACCOUNT_URL=account://KEY:SECRET@ACCOUNT`,
+//! the same variables the SDKs read, so one line configures both sides. Without them, Kino
+//! generates credentials on first start and keeps them in `{data_dir}/account.json` and
+//! `{data_dir}/provisioning.json`, so restarts keep working clients.
 
 use std::fmt;
 use std::path::Path;
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// A string that never shows up in logs or `Debug` output.
@@ -96,33 +97,11 @@ impl Account {
 
     /// Loads the account kept in the data dir, creating one with fresh credentials if absent.
     pub fn load_or_generate(data_dir: &Path) -> Result<Account, String> {
-        let path = data_dir.join("account.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| format!("{} is damaged: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let account = Account::generate();
-                let json = serde_json::to_vec_pretty(&account)
-                    .map_err(|e| format!("cannot encode account: {e}"))?;
-                let tmp = data_dir.join("account.json.tmp");
-                std::fs::write(&tmp, json)
-                    .and_then(|()| std::fs::rename(&tmp, &path))
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                Ok(account)
-            }
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+        load_or_generate(&data_dir.join("account.json"), Account::generate)
     }
 
     fn generate() -> Account {
-        let mut rng = rand::thread_rng();
-        let api_key: String = (0..15)
-            .map(|_| rng.gen_range(b'0'..=b'9') as char)
-            .collect();
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let secret: String = (0..27)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect();
+        let (api_key, secret) = crate::ids::key_pair();
         Account {
             cloud_name: "kino".into(),
             api_key,
@@ -136,6 +115,82 @@ impl Account {
             "cloudinary://{}:{}@{}",
             self.api_key, self.api_secret.0, self.cloud_name
         )
+    }
+}
+
+/// The account-level key of the Provisioning API (`provisioning_api_key`/`_secret`) and the
+/// account id its URLs name. It manages product environments and their keys, and opens
+/// nothing else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountKey {
+    pub account_id: String,
+    pub key: String,
+    pub secret: Secret,
+}
+
+impl AccountKey {
+    /// Parses `account://KEY:SECRET@ACCOUNT_ID`, the SDKs' `CLOUDINARY_ACCOUNT_URL`.
+    pub fn from_account_url(raw: &str) -> Result<AccountKey, String> {
+        let rest = raw
+            .strip_prefix("account://")
+            .ok_or_else(|| "CLOUDINARY_ACCOUNT_URL must start with account://".to_string())?;
+        let (userinfo, host) = rest
+            .split_once('@')
+            .ok_or_else(|| "CLOUDINARY_ACCOUNT_URL needs KEY:SECRET@ACCOUNT_ID".to_string())?;
+        let (key, secret) = userinfo
+            .split_once(':')
+            .ok_or_else(|| "CLOUDINARY_ACCOUNT_URL needs KEY:SECRET before @".to_string())?;
+        let id = host.split(['/', '?']).next().unwrap_or_default();
+        if [key, secret, id].iter().any(|s| s.is_empty()) {
+            return Err("CLOUDINARY_ACCOUNT_URL has an empty key, secret or account id".into());
+        }
+        Ok(AccountKey {
+            account_id: id.to_string(),
+            key: key.to_string(),
+            secret: Secret::new(secret),
+        })
+    }
+
+    /// Loads the key kept in the data dir, creating one if absent.
+    pub fn load_or_generate(data_dir: &Path) -> Result<AccountKey, String> {
+        load_or_generate(&data_dir.join("provisioning.json"), || {
+            let (key, secret) = crate::ids::key_pair();
+            AccountKey {
+                account_id: crate::ids::hex32(),
+                key,
+                secret: Secret::new(secret),
+            }
+        })
+    }
+
+    /// The line users paste into their SDK configuration.
+    pub fn account_url(&self) -> String {
+        format!(
+            "account://{}:{}@{}",
+            self.key, self.secret.0, self.account_id
+        )
+    }
+}
+
+/// Reads the JSON at `path`, or writes `make()` there (atomically) when there is none.
+fn load_or_generate<T>(path: &Path, make: impl FnOnce() -> T) -> Result<T, String>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} is damaged: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let value = make();
+            let json = serde_json::to_vec_pretty(&value)
+                .map_err(|e| format!("cannot encode {}: {e}", path.display()))?;
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, json)
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(value)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
 }
 
@@ -177,5 +232,24 @@ mod tests {
         assert_eq!(first.api_key, second.api_key);
         assert_eq!(first.api_secret, second.api_secret);
         assert_eq!(first.api_key.len(), 15);
+        let key = AccountKey::load_or_generate(&dir).unwrap();
+        assert_eq!(key.key, AccountKey::load_or_generate(&dir).unwrap().key);
+        assert_eq!(key.account_id.len(), 32);
+    }
+
+    #[test]
+    fn parses_the_account_variable() {
+        let k = AccountKey::from_account_url("account://k1:s-2@acc-3").unwrap();
+        assert_eq!((k.key.as_str(), k.secret.expose()), ("k1", "s-2"));
+        assert_eq!(k.account_id, "acc-3");
+        assert_eq!(k.account_url(), "account://k1:s-2@acc-3");
+        for bad in [
+            "cloudinary://a:b@c",
+            "account://a@c",
+            "account://a:b@",
+            "account://:b@c",
+        ] {
+            assert!(AccountKey::from_account_url(bad).is_err(), "{bad}");
+        }
     }
 }

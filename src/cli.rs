@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::account::Account;
+use crate::account::{Account, AccountKey};
 use crate::config::Config;
 use crate::startup::{App, shutdown_signal};
 
@@ -245,13 +245,24 @@ fn account(config: &Config) -> Result<Account, String> {
     }
 }
 
-/// `kino serve`: prints the SDK line and the address on stdout, then serves until SIGTERM.
+/// The account-level key: `CLOUDINARY_ACCOUNT_URL`, else the data dir's (made on first start).
+fn account_key(config: &Config) -> Result<AccountKey, String> {
+    match std::env::var("CLOUDINARY_ACCOUNT_URL") {
+        Ok(url) if !url.trim().is_empty() => AccountKey::from_account_url(url.trim()),
+        _ => AccountKey::load_or_generate(&config.data_dir),
+    }
+}
+
+/// `kino serve`: prints the SDK lines and the address on stdout, then serves until SIGTERM.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = effective_config(&args)?;
     let account = account(&config)?;
+    let account_key = account_key(&config)?;
     let cloudinary_url = account.cloudinary_url();
-    let app = App::build(config, account).await?;
+    let account_url = account_key.account_url();
+    let app = App::build(config, account, account_key).await?;
     println!("CLOUDINARY_URL={cloudinary_url}");
+    println!("CLOUDINARY_ACCOUNT_URL={account_url}");
     println!("kino listening on http://{}", app.address());
     app.run_until_stopped(shutdown_signal()).await
 }

@@ -7,11 +7,12 @@
 //! `focus`, `params`, `signing` — does no I/O and is where most table tests live.
 //!
 //! - [`cli`], [`config`], [`startup`]: the process, its settings and the composition root.
-//! - [`account`]: the cloud name and API credentials, from `CLOUDINARY_URL` or generated.
+//! - [`account`]: the primary environment's and the account's credentials, from
+//!   `CLOUDINARY_URL` and `CLOUDINARY_ACCOUNT_URL` or generated; [`ids`]: random ids and keys.
 //! - [`api`]: the HTTP faces (`upload`, `admin`, `delivery`) and the one error renderer.
 //! - [`service`]: upload ingestion, chunked uploads, remote fetch, resource operations.
 //! - [`catalog`]: assets, tags, folders, upload presets, named transformations (SQLite now,
-//!   PostgreSQL later).
+//!   PostgreSQL), product environments.
 //! - [`store`]: the `BlobStore` trait, the local directory store and the staging area.
 //! - [`engine`]: libav (ffmpeg-next): probing media, running plans, sampling frames.
 //! - [`derived`]: the cache of transformation outputs and single-flight.
@@ -34,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod focus;
 pub mod header;
+pub mod ids;
 pub mod isolation;
 pub mod live;
 pub mod metadata;

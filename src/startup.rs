@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
-use crate::account::Account;
+use crate::account::{Account, AccountKey};
 use crate::api;
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -70,12 +70,8 @@ impl Ingest {
     /// Serves the listeners on background tasks.
     fn spawn(self, kino: &Kino) {
         let gate = crate::service::live::gate(kino);
-        let (live, recover, cloud) = (
-            kino.live.clone(),
-            gate.clone(),
-            kino.account.cloud_name.clone(),
-        );
-        tokio::spawn(async move { live.recover(&recover, &cloud).await });
+        let (live, recover) = (kino.live.clone(), gate.clone());
+        tokio::spawn(async move { live.recover(&recover).await });
         if let Some(l) = self.rtmp {
             tokio::spawn(crate::live::rtmp::serve(l, kino.live.clone(), gate.clone()));
         }
@@ -91,8 +87,13 @@ impl Ingest {
 }
 
 impl App {
-    /// Builds everything from a validated config and an account.
-    pub async fn build(config: Config, account: Account) -> Result<App, String> {
+    /// Builds everything from a validated config, the primary environment's credentials and
+    /// the account-level key.
+    pub async fn build(
+        config: Config,
+        account: Account,
+        account_key: AccountKey,
+    ) -> Result<App, String> {
         crate::engine::init().map_err(|e| e.to_string())?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
@@ -108,6 +109,7 @@ impl App {
                 source_text(&e)
             )
         })?;
+        let primary = primary_environment(&catalog, &account).await?;
         let tmp = config.data_dir.join("tmp");
         let staging = Staging::open(tmp.clone()).map_err(|e| format!("staging area: {e}"))?;
         let chunks = ChunkArea::open(config.data_dir.join("chunks"), tmp)
@@ -134,7 +136,8 @@ impl App {
                 queue,
                 usize::try_from(config.limits.max_account_transforms).unwrap_or(usize::MAX),
             ),
-            account: Arc::new(account),
+            primary: Arc::new(primary),
+            account_key: Arc::new(account_key),
             catalog,
             store,
             staging,
@@ -299,6 +302,21 @@ async fn open_store(config: &Config) -> Result<Arc<dyn BlobStore>, String> {
             Ok(Arc::new(store))
         }
     }
+}
+
+/// Records the environment of `CLOUDINARY_URL` as the primary one (made on first start).
+async fn primary_environment(
+    catalog: &Catalog,
+    account: &Account,
+) -> Result<crate::catalog::Environment, String> {
+    catalog
+        .ensure_primary_environment(
+            &account.cloud_name,
+            &account.api_key,
+            account.api_secret.expose(),
+        )
+        .await
+        .map_err(|e| format!("primary environment {}: {e}", account.cloud_name))
 }
 
 fn source_text(e: &dyn std::error::Error) -> String {

@@ -72,7 +72,7 @@ async fn generate(
     request: Request,
 ) -> Result<Response, ApiError> {
     let params = read_params(&kino, request).await?;
-    kino.authorize_upload(&cloud, &params, false).await?;
+    let (env, _) = kino.authorize_upload(&cloud, &params, false).await?;
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     if params
         .u64("expires_at")?
@@ -106,7 +106,7 @@ async fn generate(
             Body::from_stream(ReaderStream::new(reader)),
         ));
     }
-    let mut body = upload_response(&kino, &asset, false, false);
+    let mut body = upload_response(&kino, &env, &asset, false, false);
     body["resource_count"] = json!(archive.resource_count);
     body["file_count"] = json!(archive.file_count);
     if asked.allow_missing {

@@ -45,7 +45,7 @@ async fn index(State(kino): State<Kino>) -> Response {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        INDEX.replace("{{cloud}}", &html_attribute(&kino.account.cloud_name)),
+        INDEX.replace("{{cloud}}", &html_attribute(&kino.primary.cloud)),
     )
         .into_response()
 }

@@ -14,9 +14,9 @@ use tokio_util::io::ReaderStream;
 use super::ApiError;
 use crate::catalog::{Asset, AssetVersion, Derived};
 use crate::derived::Follower;
-use crate::service::Kino;
 use crate::service::streaming::{StreamPart, Streamed};
 use crate::service::transform::{Client, Transformed};
+use crate::service::{Kino, ServiceError};
 use crate::streaming::ladder::Track;
 use crate::url::values::Flag;
 use crate::url::{DeliveryPath, DeliveryType, parse_delivery_path};
@@ -58,6 +58,18 @@ fn live_file(path: &str) -> Option<(&str, &str)> {
     (!file.contains('/')).then_some((cloud, file))
 }
 
+/// Checks that `cloud` is a served product environment: an unknown one is a 404 (as an
+/// unknown asset), a disabled one a 403.
+pub(super) async fn known_cloud(kino: &Kino, cloud: &str) -> Result<(), ApiError> {
+    match kino.environment(cloud).await {
+        Ok(_) => Ok(()),
+        Err(ServiceError::Unauthorized(_)) => {
+            Err(ApiError::not_found(format!("Unknown customer {cloud}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn serve(
     kino: &Kino,
     raw_path: &str,
@@ -65,12 +77,7 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let path = parse_delivery_path(raw_path)?;
-    if path.cloud != kino.account.cloud_name {
-        return Err(ApiError::not_found(format!(
-            "Unknown customer {}",
-            path.cloud
-        )));
-    }
+    known_cloud(kino, &path.cloud).await?;
     check_access(kino, &path).await?;
     if let Some(served) = sprite_text(kino, &path).await? {
         return respond(kino, &served, headers).await;

@@ -95,6 +95,27 @@ pub async fn read_params(kino: &Kino, request: Request) -> Result<Params, ApiErr
     Ok(params)
 }
 
+/// Reads a JSON object body (for calls whose parameters nest, which flat parameters cannot
+/// hold); no body is `{}`.
+pub async fn read_json_object(
+    kino: &Kino,
+    request: Request,
+) -> Result<serde_json::Value, ApiError> {
+    let limit = usize::try_from(kino.limits.max_form_bytes).unwrap_or(usize::MAX);
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::bad_input("The body is too large or was cut short"))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::json!({}));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_input(format!("Malformed JSON body: {e}")))?;
+    if !body.is_object() {
+        return Err(ApiError::bad_input("The body must be a JSON object"));
+    }
+    Ok(body)
+}
+
 /// Reads an upload: parameters from query and body, the `file` part streamed to staging.
 pub async fn read_upload(
     kino: &Kino,

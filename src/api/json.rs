@@ -5,7 +5,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{Asset, Derived};
+use crate::catalog::{Asset, Derived, Environment};
 use crate::engine::MediaKind;
 use crate::service::Kino;
 use crate::signing::{Algorithm, url_signature};
@@ -60,13 +60,13 @@ pub fn transformed_path(asset: &Asset, transformation: &str, format: &str, secre
 }
 
 /// One entry of an upload's `eager` list.
-pub fn eager_item(kino: &Kino, asset: &Asset, made: &crate::service::eager::EagerMade) -> Value {
-    let path = transformed_path(
-        asset,
-        &made.transformation,
-        &made.format,
-        kino.account.api_secret.expose(),
-    );
+pub fn eager_item(
+    kino: &Kino,
+    env: &Environment,
+    asset: &Asset,
+    made: &crate::service::eager::EagerMade,
+) -> Value {
+    let path = transformed_path(asset, &made.transformation, &made.format, &env.api_secret);
     let mut m = Map::new();
     m.insert("transformation".into(), json!(made.transformation));
     if let (Some(w), Some(h)) = (made.width, made.height) {
@@ -88,8 +88,8 @@ pub(crate) fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Fields every resource rendering shares (list items, details, upload responses).
-fn base(kino: &Kino, asset: &Asset) -> Map<String, Value> {
-    let path = delivery_path(asset, kino.account.api_secret.expose());
+fn base(kino: &Kino, env: &Environment, asset: &Asset) -> Map<String, Value> {
+    let path = delivery_path(asset, &env.api_secret);
     let mut m = Map::new();
     m.insert("asset_id".into(), json!(asset.asset_id));
     m.insert("public_id".into(), json!(asset.public_id));
@@ -192,15 +192,21 @@ fn media_fields(m: &mut Map<String, Value>, asset: &Asset) {
 }
 
 /// The response of an upload (and of rename and explicit).
-pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: bool) -> Value {
-    let mut m = base(kino, asset);
+pub fn upload_response(
+    kino: &Kino,
+    env: &Environment,
+    asset: &Asset,
+    existing: bool,
+    overwritten: bool,
+) -> Value {
+    let mut m = base(kino, env, asset);
     m.insert("version_id".into(), json!(asset.version_id));
     m.insert(
         "signature".into(),
         json!(crate::signing::response_signature(
             &asset.public_id,
             asset.version,
-            kino.account.api_secret.expose()
+            &env.api_secret
         )),
     );
     m.insert("tags".into(), json!(asset.tags));
@@ -221,7 +227,7 @@ pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: 
         .as_ref()
         .is_some_and(|x| x.kind == MediaKind::Video)
     {
-        let path = delivery_path(asset, kino.account.api_secret.expose());
+        let path = delivery_path(asset, &env.api_secret);
         let playback = path.replacen(
             &format!("/v{}/", asset.version),
             &format!("/sp_auto/v{}/", asset.version),
@@ -242,13 +248,19 @@ pub fn upload_response(kino: &Kino, asset: &Asset, existing: bool, overwritten: 
     if overwritten {
         m.insert("overwritten".into(), json!(true));
     }
-    m.insert("api_key".into(), json!(kino.account.api_key));
+    m.insert("api_key".into(), json!(env.api_key));
     Value::Object(m)
 }
 
 /// A list item; tags and context only when asked for.
-pub fn list_item(kino: &Kino, asset: &Asset, with_tags: bool, with_context: bool) -> Value {
-    let mut m = base(kino, asset);
+pub fn list_item(
+    kino: &Kino,
+    env: &Environment,
+    asset: &Asset,
+    with_tags: bool,
+    with_context: bool,
+) -> Value {
+    let mut m = base(kino, env, asset);
     if with_tags {
         m.insert("tags".into(), json!(asset.tags));
     }
@@ -258,7 +270,6 @@ pub fn list_item(kino: &Kino, asset: &Asset, with_tags: bool, with_context: bool
     Value::Object(m)
 }
 
-/// Resource details (Admin `GET /resources/{rt}/{type}/{public_id}`).
 /// One entry of a resource's `derived` list.
 pub fn derived_item(kino: &Kino, asset: &Asset, d: &Derived) -> Value {
     let tail = format!(
@@ -281,8 +292,8 @@ pub fn derived_item(kino: &Kino, asset: &Asset, d: &Derived) -> Value {
     })
 }
 
-pub fn details(kino: &Kino, asset: &Asset, derived: &[Derived]) -> Value {
-    let mut m = base(kino, asset);
+pub fn details(kino: &Kino, env: &Environment, asset: &Asset, derived: &[Derived]) -> Value {
+    let mut m = base(kino, env, asset);
     m.insert("tags".into(), json!(asset.tags));
     m.insert("context".into(), context_value(asset));
     if !asset.metadata.is_empty() {

@@ -290,9 +290,7 @@ pub async fn deliver(
     file: &str,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    if cloud != kino.account.cloud_name {
-        return Err(ApiError::not_found(format!("Unknown customer {cloud}")));
-    }
+    super::delivery::known_cloud(kino, cloud).await?;
     let (stem, ext) = file
         .rsplit_once('.')
         .ok_or_else(|| ApiError::not_found(format!("Resource not found - {file}")))?;

@@ -105,7 +105,7 @@ async fn openapi(State(kino): State<Kino>) -> Response {
             return ApiError::new(crate::error::ErrorKind::Internal, message).into_response();
         }
     };
-    let own = serde_json::json!({"type": "string", "enum": [kino.account.cloud_name]});
+    let own = serde_json::json!({"type": "string", "enum": [kino.primary.cloud]});
     if let Some(paths) = doc["paths"].as_object_mut() {
         for operation in paths.values_mut().flat_map(|item| {
             item.as_object_mut()

@@ -56,7 +56,7 @@ pub(super) fn routes() -> Router<Kino> {
 
 /// The page, told which cloud this server serves.
 async fn index(State(kino): State<Kino>) -> Response {
-    let cloud = html_attribute(&kino.account.cloud_name);
+    let cloud = html_attribute(&kino.primary.cloud);
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::ApiError;
 use super::extract::{FileSource, UploadBody, read_params, read_upload};
 use super::json::upload_response;
+use crate::catalog::Environment;
 use crate::params::{Params, parse_context};
 use crate::service::Kino;
 use crate::service::auth::Caller;
@@ -53,14 +54,14 @@ async fn action(
         ))
     })?;
     let params = read_params(&kino, request).await?;
-    kino.authorize_upload(&cloud, &params, false).await?;
+    let (env, _) = kino.authorize_upload(&cloud, &params, false).await?;
     let body = match action.as_str() {
         "destroy" => destroy(&kino, &cloud, rt, &params).await?,
-        "rename" => rename(&kino, &cloud, rt, &params).await?,
-        "explicit" => explicit(&kino, &cloud, rt, &params).await?,
-        "explode" => explode(&kino, &cloud, rt, &params).await?,
-        "multi" => multi(&kino, &cloud, rt, &params).await?,
-        "text" => text(&kino, &cloud, rt, &params).await?,
+        "rename" => rename(&kino, &env, rt, &params).await?,
+        "explicit" => explicit(&kino, &env, rt, &params).await?,
+        "explode" => explode(&kino, &env, rt, &params).await?,
+        "multi" => multi(&kino, &env, rt, &params).await?,
+        "text" => text(&kino, &env, rt, &params).await?,
         "sprite" => sprite(&kino, &cloud, rt, &params).await?,
         "tags" => tags(&kino, &cloud, rt, &params).await?,
         "context" => context(&kino, &cloud, rt, &params).await?,
@@ -108,7 +109,7 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let headers: HeaderMap = request.headers().clone();
     let UploadBody { mut params, file } = read_upload(&kino, request, true).await?;
-    let caller = kino.authorize_upload(&cloud, &params, true).await?;
+    let (env, caller) = kino.authorize_upload(&cloud, &params, true).await?;
     apply_preset(&kino, &cloud, &caller, &mut params).await?;
     let file = file.ok_or_else(|| ApiError::bad_input("Missing required parameter - file"))?;
     let eager = eager_list(&params)?;
@@ -164,12 +165,13 @@ async fn upload(
         .await?;
     let mut body = upload_response(
         &kino,
+        &env,
         &uploaded.asset,
         uploaded.existing,
         uploaded.overwritten,
     );
     if !eager.is_empty() {
-        body["eager"] = make_eager(&kino, &uploaded.asset, &eager, &notifications).await?;
+        body["eager"] = make_eager(&kino, &env, &uploaded.asset, &eager, &notifications).await?;
     }
     if let Some(url) = &notifications.upload {
         let mut notice = body.clone();
@@ -249,6 +251,7 @@ fn eager_list(params: &Params) -> Result<Vec<crate::url::Eager>, ApiError> {
 /// `eager_async`, queues them as one job instead and lists them as processing.
 async fn make_eager(
     kino: &Kino,
+    env: &Environment,
     asset: &crate::catalog::Asset,
     eager: &[crate::url::Eager],
     notifications: &Notifications,
@@ -258,7 +261,7 @@ async fn make_eager(
             .eager
             .clone()
             .or_else(|| notifications.upload.clone());
-        let job = queue_eager(kino, asset, eager, notify).await?;
+        let job = queue_eager(kino, env, asset, eager, notify).await?;
         let listed = job
             .items
             .iter()
@@ -272,7 +275,7 @@ async fn make_eager(
     let mut items = Vec::with_capacity(eager.len());
     for e in eager {
         let made = kino.make_eager(asset, e).await?;
-        items.push(super::json::eager_item(kino, asset, &made));
+        items.push(super::json::eager_item(kino, env, asset, &made));
     }
     Ok(serde_json::Value::Array(items))
 }
@@ -280,12 +283,13 @@ async fn make_eager(
 /// Queues `eager` for `asset` as one background job (its id is the batch id).
 async fn queue_eager(
     kino: &Kino,
+    env: &Environment,
     asset: &crate::catalog::Asset,
     eager: &[crate::url::Eager],
     notification_url: Option<String>,
 ) -> Result<EagerJob, ApiError> {
     {
-        let secret = kino.account.api_secret.expose();
+        let secret = env.api_secret.as_str();
         let items: Vec<EagerItem> = eager
             .iter()
             .map(|e| {
@@ -345,10 +349,11 @@ fn pictures_of_a_tag(method: &str, rt: ResourceType, params: &Params) -> Result<
 /// `multi`: an animation or video of the pictures that carry `tag`.
 async fn multi(
     kino: &Kino,
-    cloud: &str,
+    env: &Environment,
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
+    let cloud = env.cloud.as_str();
     pictures_of_a_tag("multi", rt, params)?;
     let request = crate::service::multi::MultiRequest {
         tag: required(params, "tag")?.to_string(),
@@ -359,16 +364,17 @@ async fn multi(
         .map_err(crate::service::ServiceError::from)?,
     };
     let asset = kino.multi(cloud, &request).await?;
-    Ok(upload_response(kino, &asset, false, false))
+    Ok(upload_response(kino, env, &asset, false, false))
 }
 
 /// `text`: a picture of a text in a bundled font.
 async fn text(
     kino: &Kino,
-    cloud: &str,
+    env: &Environment,
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
+    let cloud = env.cloud.as_str();
     image_method("text", rt)?;
     let colour = |key: &str| {
         params
@@ -402,7 +408,7 @@ async fn text(
         background: colour("background")?,
     };
     let asset = kino.text_picture(cloud, &request).await?;
-    Ok(upload_response(kino, &asset, false, false))
+    Ok(upload_response(kino, env, &asset, false, false))
 }
 
 /// `sprite`: the pictures of a tag stacked into one, with CSS and JSON.
@@ -452,10 +458,11 @@ const MAX_EXPLODED_PAGES: u32 = 500;
 /// (`pg_all` in the transformation stands for each page), made in the background as one job.
 async fn explode(
     kino: &Kino,
-    cloud: &str,
+    env: &Environment,
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
+    let cloud = env.cloud.as_str();
     let public_id = required(params, "public_id")?;
     let dt = delivery_type(params, "type")?;
     let raw = required(params, "transformation")?;
@@ -507,7 +514,7 @@ async fn explode(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let notify = params.get("notification_url").map(str::to_string);
-    let job = queue_eager(kino, &asset, &eager, notify).await?;
+    let job = queue_eager(kino, env, &asset, &eager, notify).await?;
     Ok(json!({"status": "processing", "batch_id": job.batch_id}))
 }
 
@@ -526,10 +533,11 @@ async fn destroy(
 
 async fn rename(
     kino: &Kino,
-    cloud: &str,
+    env: &Environment,
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
+    let cloud = env.cloud.as_str();
     let from = required(params, "from_public_id")?;
     let to = required(params, "to_public_id")?;
     let from_type = delivery_type(params, "type")?;
@@ -541,15 +549,16 @@ async fn rename(
     let asset = kino
         .rename(cloud, rt, (from_type, from), (to_type, to), overwrite)
         .await?;
-    Ok(upload_response(kino, &asset, false, false))
+    Ok(upload_response(kino, env, &asset, false, false))
 }
 
 async fn explicit(
     kino: &Kino,
-    cloud: &str,
+    env: &Environment,
     rt: ResourceType,
     params: &Params,
 ) -> Result<serde_json::Value, ApiError> {
+    let cloud = env.cloud.as_str();
     let public_id = required(params, "public_id")?;
     let dt = delivery_type(params, "type")?;
     let eager = eager_list(params)?;
@@ -584,9 +593,9 @@ async fn explicit(
     if params.bool("invalidate")?.unwrap_or(false) {
         kino.purge_derived(&asset.asset_id, None).await?;
     }
-    let mut body = upload_response(kino, &asset, false, false);
+    let mut body = upload_response(kino, env, &asset, false, false);
     if !eager.is_empty() {
-        body["eager"] = make_eager(kino, &asset, &eager, &notifications).await?;
+        body["eager"] = make_eager(kino, env, &asset, &eager, &notifications).await?;
     }
     Ok(body)
 }

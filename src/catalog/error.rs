@@ -37,7 +37,7 @@ impl CatalogError {
     }
 
     /// Adapter for `map_err`: names the step of a failed query.
-    pub(crate) fn query(step: &'static str) -> impl FnOnce(sqlx::Error) -> CatalogError {
+    pub(crate) fn query(step: &'static str) -> impl Fn(sqlx::Error) -> CatalogError + Copy {
         move |source| CatalogError::Query { step, source }
     }
 }

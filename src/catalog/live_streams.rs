@@ -120,6 +120,22 @@ impl Catalog {
         .map_err(CatalogError::query("find live stream"))
     }
 
+    /// The stream with id `id` in any cloud (ids are unique across clouds).
+    pub async fn find_live_stream_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<LiveStream>, CatalogError> {
+        sqlx::query_as::<_, LiveStream>(concat!(
+            "SELECT ",
+            stream_columns!(),
+            " FROM live_streams WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(CatalogError::query("find live stream by id"))
+    }
+
     pub async fn find_live_stream_by_key(
         &self,
         stream_key: &str,

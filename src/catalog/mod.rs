@@ -12,6 +12,7 @@ mod api_keys;
 mod assets;
 mod claims;
 mod derived;
+mod environments;
 mod error;
 mod folders;
 mod jobs;
@@ -28,6 +29,7 @@ mod versions;
 
 pub use api_keys::{ApiKey, KeyChoice};
 pub use assets::{Direction, ListQuery, Page};
+pub use environments::Environment;
 pub use error::CatalogError;
 pub use jobs::{ClaimedJob, JobRow, NewJob};
 pub use live_streams::{LiveOutput, LiveStream};

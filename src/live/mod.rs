@@ -43,7 +43,8 @@ pub struct Admission {
 #[derive(Debug)]
 pub struct Ended {
     pub stream_id: String,
-    pub cloud: String,
+    /// `None` for a recording recovered after a restart: the stream's row says.
+    pub cloud: Option<String>,
     pub reason: String,
     pub recording: Option<PathBuf>,
     pub seconds: f64,
@@ -318,7 +319,7 @@ impl Live {
         let (recording, seconds) = finished.map_or((None, 0.0), |f| (f.recording, f.seconds));
         gate.ended(Ended {
             stream_id: session.stream_id.clone(),
-            cloud: session.cloud.clone(),
+            cloud: Some(session.cloud.clone()),
             reason,
             recording,
             seconds,
@@ -341,7 +342,7 @@ impl Live {
 
     /// Recordings a killed process left behind (`{stream id}-{start ms}.mp4`), oldest first:
     /// stored as the sessions' recordings at start-up, so a crash loses none.
-    pub async fn recover(&self, gate: &Arc<dyn Gate>, cloud: &str) {
+    pub async fn recover(&self, gate: &Arc<dyn Gate>) {
         let Ok(entries) = std::fs::read_dir(&self.inner.settings.recording_dir) else {
             return;
         };
@@ -367,7 +368,7 @@ impl Live {
             tracing::info!(stream = stream_id, file = %recording.display(), "recovering a live recording");
             gate.ended(Ended {
                 stream_id,
-                cloud: cloud.to_string(),
+                cloud: None,
                 reason: "recovered after a restart".into(),
                 recording: Some(recording),
                 seconds: 0.0,

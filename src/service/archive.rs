@@ -128,7 +128,7 @@ impl Kino {
         let public_id = match public_id.filter(|p| !p.is_empty()) {
             Some(p) if p.ends_with(".zip") => p.to_string(),
             Some(p) => format!("{p}.zip"),
-            None => format!("{}.zip", super::upload::random_hex32()),
+            None => format!("{}.zip", crate::ids::hex32()),
         };
         crate::url::validate_public_id(&public_id)?;
         let mut params = Params::new();
@@ -225,7 +225,7 @@ impl Kino {
         let path = self
             .staging
             .dir()
-            .join(format!("archive-{}.zip", super::upload::random_hex32()));
+            .join(format!("archive-{}.zip", crate::ids::hex32()));
         let written = path.clone();
         let made = blocking(move || {
             let file = std::fs::File::create(&written)?;

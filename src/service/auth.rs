@@ -1,10 +1,12 @@
-//! Who may call: Upload-API signatures (or an unsigned preset) and Admin basic auth.
+//! Who may call: Upload-API signatures (or an unsigned preset) and Admin basic auth, both
+//! with the keys of the product environment the path names, and the Provisioning API's
+//! basic auth with the account-level key.
 
 use base64::Engine;
 use chrono::Utc;
 
 use super::{Kino, ServiceError};
-use crate::catalog::Preset;
+use crate::catalog::{Environment, Preset};
 use crate::params::Params;
 use crate::signing::{Verdict, verify_request};
 
@@ -21,26 +23,15 @@ pub enum Caller {
 }
 
 impl Kino {
-    /// Checks the cloud name in the path against the account's.
-    pub fn check_cloud(&self, cloud: &str) -> Result<(), ServiceError> {
-        if cloud == self.account.cloud_name {
-            Ok(())
-        } else {
-            Err(ServiceError::Unauthorized(format!(
-                "Invalid cloud_name {cloud}"
-            )))
-        }
-    }
-
-    /// Authorizes an Upload-API call from its parameters. When `allow_unsigned` (upload only),
-    /// a request without a signature is accepted through an unsigned preset.
+    /// Authorizes an Upload-API call to `cloud` from its parameters. When `allow_unsigned`
+    /// (upload only), a request without a signature is accepted through an unsigned preset.
     pub async fn authorize_upload(
         &self,
         cloud: &str,
         params: &Params,
         allow_unsigned: bool,
-    ) -> Result<Caller, ServiceError> {
-        self.check_cloud(cloud)?;
+    ) -> Result<(Environment, Caller), ServiceError> {
+        let env = self.environment(cloud).await?;
         let Some(signature) = params.get("signature") else {
             if !allow_unsigned {
                 return Err(ServiceError::Unauthorized("Must supply api_key".into()));
@@ -59,12 +50,12 @@ impl Kino {
                     "Upload preset {name} is not enabled for unsigned uploading"
                 )));
             }
-            return Ok(Caller::UnsignedPreset(preset));
+            return Ok((env, Caller::UnsignedPreset(preset)));
         };
         let api_key = params
             .get("api_key")
             .ok_or_else(|| ServiceError::Unauthorized("Must supply api_key".into()))?;
-        let secret = self.secret_of(cloud, api_key).await?;
+        let secret = self.secret_of(&env, api_key).await?;
         let timestamp = params.get("timestamp").ok_or_else(|| {
             ServiceError::BadInput("Missing required parameter - timestamp".into())
         })?;
@@ -108,39 +99,52 @@ impl Kino {
             }
         };
         match verdict {
-            Verdict::Valid => Ok(Caller::Signed),
+            Verdict::Valid => Ok((env, Caller::Signed)),
             Verdict::Invalid { string_to_sign } => Err(ServiceError::Unauthorized(format!(
                 "Invalid Signature {signature}. String to sign - '{string_to_sign}'."
             ))),
         }
     }
 
-    /// Checks the account-level credentials of a Provisioning API call: for now the main key
-    /// (Kino serves one product environment).
-    pub async fn authorize_account(&self, header: Option<&str>) -> Result<(), ServiceError> {
+    /// Checks a Provisioning API call: the account-level key in `header`, then the account
+    /// id of the path.
+    pub fn authorize_account(
+        &self,
+        account_id: &str,
+        header: Option<&str>,
+    ) -> Result<(), ServiceError> {
         let (key, secret) = basic_credentials(header)?;
-        if key != self.account.api_key || secret != self.account.api_secret.expose() {
+        if key != self.account_key.key || secret != self.account_key.secret.expose() {
             return Err(ServiceError::Unauthorized(
-                "Invalid account credentials: use the main API key and secret".into(),
+                "Invalid account credentials: use the provisioning key and secret \
+                 (CLOUDINARY_ACCOUNT_URL)"
+                    .into(),
             ));
+        }
+        if account_id != self.account_key.account_id {
+            return Err(ServiceError::NotFound(format!(
+                "Unknown account {account_id}"
+            )));
         }
         Ok(())
     }
 
-    /// Checks an `Authorization: Basic …` header (standard or URL-safe base64).
+    /// Checks an `Authorization: Basic …` header (standard or URL-safe base64) against the
+    /// keys of `cloud`.
     pub async fn authorize_admin(
         &self,
         cloud: &str,
         header: Option<&str>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Environment, ServiceError> {
         let (key, secret) = basic_credentials(header)?;
+        let env = self.environment(cloud).await?;
         let key = key.as_str();
-        if secret != self.secret_of(cloud, key).await? {
+        if secret != self.secret_of(&env, key).await? {
             return Err(ServiceError::Unauthorized(format!(
                 "Invalid API secret for key {key}"
             )));
         }
-        self.check_cloud(cloud)
+        Ok(env)
     }
 }
 

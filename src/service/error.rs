@@ -15,6 +15,9 @@ pub enum ServiceError {
     BadInput(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// Known caller, but what it asks for is switched off (a disabled environment).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -58,6 +61,7 @@ impl ServiceError {
             | ServiceError::PublicId(_)
             | ServiceError::Metadata(_) => ErrorKind::BadInput,
             ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::TooLarge(_) => ErrorKind::TooLarge,
             ServiceError::Catalog(e) => e.kind(),

@@ -106,7 +106,7 @@ impl Kino {
                 Err(e) => Err(JobFailure::GiveUp(format!("unreadable job: {e}"))),
             },
             NOTIFY => match serde_json::from_str::<Notification>(&job.payload) {
-                Ok(n) => self.deliver(&n).await.map(|()| Vec::new()),
+                Ok(n) => self.deliver(&job.cloud, &n).await.map(|()| Vec::new()),
                 Err(e) => Err(JobFailure::GiveUp(format!("unreadable job: {e}"))),
             },
             other => Err(JobFailure::GiveUp(format!("unknown job kind {other}"))),

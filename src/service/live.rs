@@ -69,10 +69,6 @@ const DEFAULT_IDLE_TIMEOUT: i64 = 120;
 const DEFAULT_MAX_RUNTIME: i64 = 10_800;
 const MAX_SECONDS: i64 = 7 * 24 * 3600;
 
-fn random_hex32() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
-}
-
 /// A stream key: 20 lowercase letters and digits, like Cloudinary's.
 fn new_stream_key() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -130,7 +126,7 @@ impl Kino {
             super::notify::check_url(url).map_err(ServiceError::BadInput)?;
         }
         let now = live::session::now_ms();
-        let id = random_hex32();
+        let id = crate::ids::hex32();
         let stream = LiveStream {
             id: id.clone(),
             cloud: cloud.to_string(),
@@ -147,7 +143,7 @@ impl Kino {
             updated_at: now,
         };
         let output = |kind: &str, name: &str, public_id: Option<String>| LiveOutput {
-            id: random_hex32(),
+            id: crate::ids::hex32(),
             stream_id: id.clone(),
             kind: kind.into(),
             name: Some(name.into()),
@@ -286,7 +282,7 @@ impl Kino {
         crate::url::validate_public_id(&public_id)?;
         let now = live::session::now_ms();
         let output = LiveOutput {
-            id: random_hex32(),
+            id: crate::ids::hex32(),
             stream_id: id.to_string(),
             kind,
             name: input.name,
@@ -475,19 +471,22 @@ impl Kino {
         Ok(candidate)
     }
 
-    async fn after_session(&self, ended: Ended) {
-        let found = self
-            .catalog
-            .find_live_stream(&ended.cloud, &ended.stream_id)
-            .await;
-        let deleted = matches!(found, Ok(None));
-        let stream = match found {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                // Deleted meanwhile: the recording is still kept, under the default id.
+    /// The row of the stream a session was for, and whether it was deleted meanwhile (then a
+    /// stand-in under its id, so the recording is still kept).
+    async fn stream_ended(&self, ended: &Ended) -> Option<(LiveStream, bool)> {
+        let found = match &ended.cloud {
+            Some(cloud) => self.catalog.find_live_stream(cloud, &ended.stream_id).await,
+            None => self.catalog.find_live_stream_by_id(&ended.stream_id).await,
+        };
+        match found {
+            Ok(Some(s)) => Some((s, false)),
+            Ok(None) => Some((
                 LiveStream {
                     id: ended.stream_id.clone(),
-                    cloud: ended.cloud.clone(),
+                    cloud: ended
+                        .cloud
+                        .clone()
+                        .unwrap_or_else(|| self.primary.cloud.clone()),
                     name: None,
                     stream_key: String::new(),
                     status: IDLE.into(),
@@ -497,12 +496,19 @@ impl Kino {
                     notification_url: None,
                     created_at: 0,
                     updated_at: 0,
-                }
-            }
+                },
+                true,
+            )),
             Err(e) => {
                 tracing::warn!(error = %e, "live stream row unreadable after its session");
-                return;
+                None
             }
+        }
+    }
+
+    async fn after_session(&self, ended: Ended) {
+        let Some((stream, deleted)) = self.stream_ended(&ended).await else {
+            return;
         };
         let _ = self
             .catalog

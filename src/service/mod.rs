@@ -10,6 +10,7 @@ pub mod auth;
 pub mod chunks;
 mod claims;
 pub mod eager;
+pub mod environments;
 mod error;
 mod fetch;
 mod hlsv3;
@@ -40,15 +41,18 @@ pub use error::ServiceError;
 
 use std::sync::Arc;
 
-use crate::account::Account;
-use crate::catalog::Catalog;
+use crate::account::AccountKey;
+use crate::catalog::{Catalog, Environment};
 use crate::config::Limits;
 use crate::store::{BlobStore, Staging};
 
 /// Everything the services need, built once by `startup` and shared by every request.
 #[derive(Debug, Clone)]
 pub struct Kino {
-    pub account: Arc<Account>,
+    /// The product environment of `CLOUDINARY_URL` (the others are in the catalog).
+    pub primary: Arc<Environment>,
+    /// The Provisioning API's account-level key.
+    pub account_key: Arc<AccountKey>,
     pub catalog: Catalog,
     pub store: Arc<dyn BlobStore>,
     pub staging: Staging,

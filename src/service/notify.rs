@@ -35,11 +35,16 @@ pub fn check_url(url: &str) -> Result<(), String> {
 }
 
 impl Kino {
-    /// POSTs a notification once; any answer but 2xx is a failure worth retrying.
-    pub(super) async fn deliver(&self, n: &Notification) -> Result<(), JobFailure> {
+    /// POSTs a notification of `cloud` once, signed with its main secret; any answer but
+    /// 2xx is a failure worth retrying.
+    pub(super) async fn deliver(&self, cloud: &str, n: &Notification) -> Result<(), JobFailure> {
         check_url(&n.url).map_err(JobFailure::GiveUp)?;
+        let env = self
+            .environment(cloud)
+            .await
+            .map_err(|e| JobFailure::GiveUp(format!("product environment {cloud}: {e}")))?;
         let timestamp = chrono::Utc::now().timestamp();
-        let secret = self.account.api_secret.expose();
+        let secret = env.api_secret.as_str();
         let response = self
             .http
             .post(&n.url)

@@ -2,7 +2,7 @@
 //! canvas sized by measuring the text with that font's own advances and heights.
 
 use super::transform::{FONT_DIR, blocking};
-use super::upload::{Placing, UploadType, random_hex32};
+use super::upload::{Placing, UploadType};
 use super::{Kino, ServiceError};
 use crate::catalog::Asset;
 use crate::params::Params;
@@ -84,7 +84,7 @@ impl Kino {
         let (resource_type, media) = self.classify(UploadType::Image, &made, Some("png")).await?;
         let public_id = match &request.public_id {
             Some(p) if !p.is_empty() => p.clone(),
-            _ => random_hex32()[..20].to_string(),
+            _ => crate::ids::hex32()[..20].to_string(),
         };
         crate::url::validate_public_id(&public_id)?;
         let placing = Placing {

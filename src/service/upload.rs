@@ -168,8 +168,8 @@ impl Kino {
         };
         let asset_id = existing
             .as_ref()
-            .map_or_else(random_hex32, |a| a.asset_id.clone());
-        let version_id = random_hex32();
+            .map_or_else(crate::ids::hex32, |a| a.asset_id.clone());
+        let version_id = crate::ids::hex32();
         let format = p
             .media
             .as_ref()
@@ -375,11 +375,6 @@ pub(super) fn base_name(filename: &str) -> Option<(String, Option<String>)> {
         }
         _ => (base.to_string(), None),
     })
-}
-
-pub(super) fn random_hex32() -> String {
-    let bytes: [u8; 16] = rand::thread_rng().r#gen();
-    hex::encode(bytes)
 }
 
 fn random_id(len: usize) -> String {

@@ -123,14 +123,23 @@ async fn a_damaged_catalog_is_a_clean_500() {
 #[tokio::test]
 async fn a_disabled_api_key_is_refused() {
     let app = spawn_app().await;
-    let keys = format!(
-        "{}/v1_1/provisioning/accounts/{CLOUD}/sub_accounts/{CLOUD}/access_keys",
-        app.base
-    );
+    let account = format!("{}/v1_1/provisioning/accounts/{ACCOUNT}", app.base);
+    let listed: serde_json::Value = app
+        .client
+        .get(format!("{account}/sub_accounts"))
+        .basic_auth(ACCOUNT_KEY, Some(ACCOUNT_SECRET))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let primary = listed["sub_accounts"][0]["id"].as_str().unwrap();
+    let keys = format!("{account}/sub_accounts/{primary}/access_keys");
     let made: serde_json::Value = app
         .client
         .post(&keys)
-        .basic_auth(KEY, Some(SECRET))
+        .basic_auth(ACCOUNT_KEY, Some(ACCOUNT_SECRET))
         .json(&serde_json::json!({"name": "second"}))
         .send()
         .await
@@ -153,7 +162,7 @@ async fn a_disabled_api_key_is_refused() {
     let disabled = app
         .client
         .put(format!("{keys}/{key}"))
-        .basic_auth(KEY, Some(SECRET))
+        .basic_auth(ACCOUNT_KEY, Some(ACCOUNT_SECRET))
         .json(&serde_json::json!({"enabled": false}))
         .send()
         .await

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
-use kino::account::{Account, Secret};
+use kino::account::{Account, AccountKey, Secret};
 use kino::config::Config;
 use kino::params::Params;
 use kino::signing::{Algorithm, Version, hex_digest, string_to_sign};
@@ -17,6 +17,10 @@ use tokio::sync::oneshot;
 pub const CLOUD: &str = "demo";
 pub const KEY: &str = "123456789012345";
 pub const SECRET: &str = "test-secret-abcdef";
+/// The account-level (provisioning) credentials and account id.
+pub const ACCOUNT: &str = "acct-0001";
+pub const ACCOUNT_KEY: &str = "987654321098765";
+pub const ACCOUNT_SECRET: &str = "account-secret-ghijkl";
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
@@ -125,7 +129,14 @@ async fn start(
         api_key: KEY.into(),
         api_secret: Secret::new(SECRET),
     };
-    let app = App::build(config, account).await.expect("app builds");
+    let account_key = AccountKey {
+        account_id: ACCOUNT.into(),
+        key: ACCOUNT_KEY.into(),
+        secret: Secret::new(ACCOUNT_SECRET),
+    };
+    let app = App::build(config, account, account_key)
+        .await
+        .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
@@ -204,26 +215,52 @@ impl TestApp {
 
     /// Signs `fields` as the SDKs do and adds `api_key`, `timestamp` (unless given) and `signature`.
     pub fn signed(&self, fields: &[(&str, &str)], secret: &str) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        if !pairs.iter().any(|(k, _)| k == "timestamp") {
-            pairs.push(("timestamp".into(), chrono_now().to_string()));
-        }
-        let mut params = Params::new();
-        for (k, v) in &pairs {
-            params.push(k, v.clone());
-        }
-        let text = string_to_sign(&params, Version::V2);
-        pairs.push((
-            "signature".into(),
-            hex_digest(&text, secret, Algorithm::Sha1),
-        ));
-        pairs.push(("api_key".into(), KEY.into()));
-        pairs
+        signed_with(fields, KEY, secret)
     }
 
+    /// A signed multipart upload of the file at `path` to `cloud` with its `key` and `secret`.
+    pub async fn upload_to(
+        &self,
+        cloud: &str,
+        (key, secret): (&str, &str),
+        resource_type: &str,
+        path: &Path,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = Form::new();
+        for (k, v) in signed_with(fields, key, secret) {
+            form = form.text(k, v);
+        }
+        let bytes = std::fs::read(path).expect("read media");
+        form = form.part("file", Part::bytes(bytes).file_name("upload"));
+        self.post_form(&format!("/v1_1/{cloud}/{resource_type}/upload"), form)
+            .await
+    }
+}
+
+/// `fields` signed as the SDKs sign them with `key` and `secret`.
+pub fn signed_with(fields: &[(&str, &str)], key: &str, secret: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !pairs.iter().any(|(k, _)| k == "timestamp") {
+        pairs.push(("timestamp".into(), chrono_now().to_string()));
+    }
+    let mut params = Params::new();
+    for (k, v) in &pairs {
+        params.push(k, v.clone());
+    }
+    let text = string_to_sign(&params, Version::V2);
+    pairs.push((
+        "signature".into(),
+        hex_digest(&text, secret, Algorithm::Sha1),
+    ));
+    pairs.push(("api_key".into(), key.into()));
+    pairs
+}
+
+impl TestApp {
     /// A signed multipart upload of `bytes` named `filename`.
     pub async fn upload_bytes(
         &self,

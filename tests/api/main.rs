@@ -7,6 +7,7 @@ mod backups;
 mod bad_input;
 mod cli;
 mod delivery;
+mod environments;
 mod fetch;
 mod fetch_guard;
 mod golden;

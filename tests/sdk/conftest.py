@@ -43,6 +43,10 @@ START_TIMEOUT = float(os.environ.get("KINO_START_TIMEOUT", "60"))
 CLOUD = "demo"
 API_KEY = "123456789012345"
 API_SECRET = secrets.token_urlsafe(20)
+# The account-level (provisioning) key, as CLOUDINARY_ACCOUNT_URL gives it.
+ACCOUNT_ID = "acct-" + secrets.token_hex(4)
+PROVISIONING_KEY = "987654321098765"
+PROVISIONING_SECRET = secrets.token_urlsafe(20)
 
 READY_LINE = re.compile(r"^kino listening on (http://127\.0\.0\.1:(\d+))$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -76,6 +80,8 @@ class Server:
         stdout_path = self.workdir / f"kino-stdout-{self.starts}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDINARY_")}
         env["CLOUDINARY_URL"] = f"cloudinary://{API_KEY}:{API_SECRET}@{CLOUD}"
+        env["CLOUDINARY_ACCOUNT_URL"] = (
+            f"account://{PROVISIONING_KEY}:{PROVISIONING_SECRET}@{ACCOUNT_ID}")
         # Short job leases and retry delays, so crash and retry tests finish quickly.
         env.setdefault("KINO_JOBS__LEASE_SECS", "2")
         env.setdefault("KINO_JOBS__RETRY_SECS", "1")

@@ -10,15 +10,19 @@ import pytest
 import requests
 from cloudinary.utils import cloudinary_url
 
-from conftest import API_KEY, API_SECRET, CLOUD
+from conftest import (ACCOUNT_ID, API_KEY, API_SECRET, CLOUD, PROVISIONING_KEY,
+                      PROVISIONING_SECRET)
 
 
 @pytest.fixture
 def account(server):
-    """The account-level credentials, as CLOUDINARY_ACCOUNT_URL would give them."""
+    """The account-level credentials, as CLOUDINARY_ACCOUNT_URL would give them; returns the
+    id of the primary product environment (the one of CLOUDINARY_URL)."""
     provisioning.account_config().update(
-        account_id=CLOUD, provisioning_api_key=API_KEY, provisioning_api_secret=API_SECRET)
-    return CLOUD
+        account_id=ACCOUNT_ID, provisioning_api_key=PROVISIONING_KEY,
+        provisioning_api_secret=PROVISIONING_SECRET)
+    listed = provisioning.sub_accounts()["sub_accounts"]
+    return next(e["id"] for e in listed if e["cloud_name"] == CLOUD)
 
 
 def as_key(key):
@@ -78,8 +82,11 @@ def test_keys_are_deleted_by_name_and_the_main_key_is_kept(account, unique):
 
 def test_provisioning_needs_the_account_credentials(account):
     with pytest.raises(cloudinary.exceptions.AuthorizationRequired):
-        provisioning.access_keys(account, provisioning_api_key=API_KEY,
+        provisioning.access_keys(account, provisioning_api_key=PROVISIONING_KEY,
                                  provisioning_api_secret="wrong")
+    with pytest.raises(cloudinary.exceptions.AuthorizationRequired):
+        provisioning.access_keys(account, provisioning_api_key=API_KEY,
+                                 provisioning_api_secret=API_SECRET)
     with pytest.raises(cloudinary.exceptions.NotFound, match="Unknown product environment"):
         provisioning.access_keys("someone-else")
     with pytest.raises(cloudinary.exceptions.NotFound, match="Unknown account other"):

@@ -18,7 +18,8 @@ use axum::extract::Request;
 use axum::http::header::AUTHORIZATION;
 
 use super::ApiError;
-use super::extract::read_params;
+use super::extract::{read_json_object, read_params};
+use crate::catalog::Environment;
 use crate::params::Params;
 use crate::service::Kino;
 
@@ -39,13 +40,22 @@ pub fn routes() -> Router<Kino> {
 
 /// Checks basic auth for `cloud`, then reads the call's parameters.
 async fn authorized(kino: &Kino, cloud: &str, request: Request) -> Result<Params, ApiError> {
+    Ok(authorized_in(kino, cloud, request).await?.1)
+}
+
+/// [`authorized`], with the environment the call is in (for renderings that sign URLs).
+async fn authorized_in(
+    kino: &Kino,
+    cloud: &str,
+    request: Request,
+) -> Result<(Environment, Params), ApiError> {
     let header = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    kino.authorize_admin(cloud, header.as_deref()).await?;
-    read_params(kino, request).await
+    let env = kino.authorize_admin(cloud, header.as_deref()).await?;
+    Ok((env, read_params(kino, request).await?))
 }
 
 /// Checks basic auth for `cloud`, then reads a JSON object body (the Metadata API takes
@@ -61,19 +71,7 @@ async fn authorized_json(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     kino.authorize_admin(cloud, header.as_deref()).await?;
-    let limit = usize::try_from(kino.limits.max_form_bytes).unwrap_or(usize::MAX);
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| ApiError::bad_input("The body is too large or was cut short"))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::json!({}));
-    }
-    let body: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_input(format!("Malformed JSON body: {e}")))?;
-    if !body.is_object() {
-        return Err(ApiError::bad_input("The body must be a JSON object"));
-    }
-    Ok(body)
+    read_json_object(kino, request).await
 }
 
 /// Opaque cursors: base64url of a position, so clients cannot mistake them for data.

@@ -5,10 +5,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{authorized, decode_cursor, encode_cursor, max_results};
+use super::{authorized, authorized_in, decode_cursor, encode_cursor, max_results};
 use crate::api::ApiError;
 use crate::api::json::{details, list_item};
-use crate::catalog::{Direction, ListQuery};
+use crate::catalog::{Direction, Environment, ListQuery};
 use crate::params::{Params, parse_context};
 use crate::service::Kino;
 use crate::service::resources::{DeleteScope, Selection, TagCommand};
@@ -66,7 +66,12 @@ async fn resource_types(
 }
 
 /// Runs a listing and renders `{"resources":[…],"next_cursor":…}`.
-async fn list(kino: &Kino, mut query: ListQuery, params: &Params) -> Result<Json<Value>, ApiError> {
+async fn list(
+    kino: &Kino,
+    env: &Environment,
+    mut query: ListQuery,
+    params: &Params,
+) -> Result<Json<Value>, ApiError> {
     query.limit = max_results(params, 10)?;
     query.direction = match params.get("direction") {
         None | Some("desc") | Some("-1") => Direction::Desc,
@@ -95,7 +100,7 @@ async fn list(kino: &Kino, mut query: ListQuery, params: &Params) -> Result<Json
     let resources: Vec<Value> = page
         .items
         .iter()
-        .map(|a| list_item(kino, a, with_tags, with_context))
+        .map(|a| list_item(kino, env, a, with_tags, with_context))
         .collect();
     let mut body = json!({"resources": resources});
     if let Some(row) = page.next_row {
@@ -117,10 +122,10 @@ async fn list_by_rt(
     Path((cloud, rt)): Path<(String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let mut query = base_query(&cloud, resource_type(&rt)?);
     query.delivery_type = params.get("type").map(delivery_type).transpose()?;
-    list(&kino, query, &params).await
+    list(&kino, &env, query, &params).await
 }
 
 async fn list_by_type(
@@ -128,10 +133,10 @@ async fn list_by_type(
     Path((cloud, rt, dt)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let mut query = base_query(&cloud, resource_type(&rt)?);
     query.delivery_type = Some(delivery_type(&dt)?);
-    list(&kino, query, &params).await
+    list(&kino, &env, query, &params).await
 }
 
 async fn list_by_tag(
@@ -139,10 +144,10 @@ async fn list_by_tag(
     Path((cloud, rt, tag)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let mut query = base_query(&cloud, resource_type(&rt)?);
     query.tag = Some(tag);
-    list(&kino, query, &params).await
+    list(&kino, &env, query, &params).await
 }
 
 async fn show(
@@ -150,12 +155,12 @@ async fn show(
     Path((cloud, rt, dt, public_id)): Path<(String, String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let asset = kino
         .require_asset(&cloud, resource_type(&rt)?, delivery_type(&dt)?, &public_id)
         .await?;
     let derived = kino.catalog.list_derived(&asset.asset_id).await?;
-    let mut body = details(&kino, &asset, &derived);
+    let mut body = details(&kino, &env, &asset, &derived);
     if params.bool("versions")?.unwrap_or(false) {
         let versions = kino.catalog.versions(&cloud, &asset.asset_id).await?;
         body["versions"] = super::versions::versions_json(&asset, &versions);
@@ -168,7 +173,7 @@ async fn update(
     Path((cloud, rt, dt, public_id)): Path<(String, String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let (rt, dt) = (resource_type(&rt)?, delivery_type(&dt)?);
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
     if params.contains("tags") || params.iter().any(|(k, v)| k == "tags" && v.is_empty()) {
@@ -199,7 +204,7 @@ async fn update(
     }
     let asset = kino.require_asset(&cloud, rt, dt, &public_id).await?;
     let derived = kino.catalog.list_derived(&asset.asset_id).await?;
-    Ok(Json(details(&kino, &asset, &derived)))
+    Ok(Json(details(&kino, &env, &asset, &derived)))
 }
 
 /// Renders a bulk-delete result.

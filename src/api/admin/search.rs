@@ -94,7 +94,7 @@ async fn search(
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    kino.authorize_admin(&cloud, header.as_deref()).await?;
+    let env = kino.authorize_admin(&cloud, header.as_deref()).await?;
     let query = request.uri().query().map(str::to_string);
     let limit = usize::try_from(kino.limits.max_form_bytes).unwrap_or(1 << 20);
     let bytes = axum::body::to_bytes(request.into_body(), limit)
@@ -132,6 +132,7 @@ async fn search(
         .map(|a| {
             let mut item = list_item(
                 &kino,
+                &env,
                 a,
                 with.iter().any(|w| w == "tags"),
                 with.iter().any(|w| w == "context"),

@@ -9,11 +9,11 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::authorized;
+use super::{authorized, authorized_in};
 use crate::api::ApiError;
 use crate::api::extract::read_params;
 use crate::api::json::{details, iso};
-use crate::catalog::{Asset, AssetVersion};
+use crate::catalog::{Asset, AssetVersion, Environment};
 use crate::service::Kino;
 use crate::service::versions::{RestoreBy, Restored};
 use crate::url::{DeliveryType, ResourceType};
@@ -51,11 +51,11 @@ pub(super) fn versions_json(asset: &Asset, versions: &[AssetVersion]) -> Value {
     Value::Array(items)
 }
 
-fn render(kino: &Kino, restored: Vec<(String, Restored)>) -> Json<Value> {
+fn render(kino: &Kino, env: &Environment, restored: Vec<(String, Restored)>) -> Json<Value> {
     let mut out = Map::new();
     for (key, outcome) in restored {
         let value = match outcome {
-            Restored::Done(asset) => details(kino, &asset, &[]),
+            Restored::Done(asset) => details(kino, env, &asset, &[]),
             Restored::NoBackup => json!({"error": "no_backup"}),
         };
         out.insert(key, value);
@@ -68,7 +68,7 @@ async fn restore_public_ids(
     Path((cloud, rt, dt)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let rt = ResourceType::parse(&rt)
         .ok_or_else(|| ApiError::bad_input(format!("Invalid resource type {rt:?}")))?;
     let dt = DeliveryType::parse(&dt)
@@ -81,7 +81,7 @@ async fn restore_public_ids(
             &params.values("versions"),
         )
         .await?;
-    Ok(render(&kino, restored))
+    Ok(render(&kino, &env, restored))
 }
 
 async fn restore_asset_ids(
@@ -89,7 +89,7 @@ async fn restore_asset_ids(
     Path(cloud): Path<String>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let params = authorized(&kino, &cloud, request).await?;
+    let (env, params) = authorized_in(&kino, &cloud, request).await?;
     let asset_ids = params.values("asset_ids");
     if asset_ids.is_empty() {
         return Err(ApiError::bad_input(
@@ -104,7 +104,7 @@ async fn restore_asset_ids(
             &params.values("versions"),
         )
         .await?;
-    Ok(render(&kino, restored))
+    Ok(render(&kino, &env, restored))
 }
 
 /// Deletes backed-up versions: 200 when all existed, 207 when some did not, 404 when none did.

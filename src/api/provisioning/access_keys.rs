@@ -1,18 +1,14 @@
-//! The Provisioning API's access keys: `/v1_1/provisioning/accounts/{account}/sub_accounts/
-//! {environment}/access_keys[/{api_key}]`, as the SDKs' `provisioning.account` module calls it
-//! (JSON bodies, HTTP basic auth with the account's key). Kino serves one product environment:
-//! the account id and the environment id are both its cloud name, and the account's key is the
-//! main key of `CLOUDINARY_URL`.
+//! `access_keys`: `/v1_1/provisioning/accounts/{account}/sub_accounts/{environment}/
+//! access_keys[/{api_key}]`, the keys of one product environment (named by its id).
 
 use axum::extract::{Path, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::ApiError;
-use super::extract::read_params;
-use crate::catalog::{ApiKey, KeyChoice};
+use crate::api::ApiError;
+use crate::api::extract::read_params;
+use crate::catalog::{ApiKey, Environment, KeyChoice};
 use crate::params::Params;
 use crate::service::Kino;
 
@@ -24,26 +20,16 @@ pub(super) fn routes() -> Router<Kino> {
         .route(&format!("{KEYS}/{{api_key}}"), put(update).delete(remove))
 }
 
-/// Checks the account's credentials and that both ids name this Kino's environment.
+/// Checks the account's credentials, finds the environment and reads the parameters.
 async fn authorized(
     kino: &Kino,
     account: &str,
     environment: &str,
     request: Request,
-) -> Result<(String, Params), ApiError> {
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let cloud = kino.account.cloud_name.clone();
-    kino.authorize_account(header.as_deref()).await?;
-    for (what, id) in [("account", account), ("product environment", environment)] {
-        if id != cloud {
-            return Err(ApiError::not_found(format!("Unknown {what} {id}")));
-        }
-    }
-    Ok((cloud, read_params(kino, request).await?))
+) -> Result<(Environment, Params), ApiError> {
+    super::authorized(kino, account, &request)?;
+    let env = kino.environment_by_id(environment).await?;
+    Ok((env, read_params(kino, request).await?))
 }
 
 fn render(key: &ApiKey) -> Value {
@@ -62,8 +48,8 @@ async fn list(
     Path((account, environment)): Path<(String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (cloud, params) = authorized(&kino, &account, &environment, request).await?;
-    let mut keys = kino.api_keys(&cloud).await?;
+    let (env, params) = authorized(&kino, &account, &environment, request).await?;
+    let mut keys = kino.api_keys(&env).await?;
     let by = params.get("sort_by").unwrap_or("created_at");
     match by {
         "api_key" => keys.sort_by(|a, b| a.api_key.cmp(&b.api_key)),
@@ -98,9 +84,9 @@ async fn generate(
     Path((account, environment)): Path<(String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (cloud, params) = authorized(&kino, &account, &environment, request).await?;
+    let (env, params) = authorized(&kino, &account, &environment, request).await?;
     let key = kino
-        .generate_api_key(&cloud, params.get("name"), params.bool("enabled")?)
+        .generate_api_key(&env, params.get("name"), params.bool("enabled")?)
         .await?;
     Ok(Json(render(&key)))
 }
@@ -110,14 +96,9 @@ async fn update(
     Path((account, environment, api_key)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (cloud, params) = authorized(&kino, &account, &environment, request).await?;
+    let (env, params) = authorized(&kino, &account, &environment, request).await?;
     let key = kino
-        .update_api_key(
-            &cloud,
-            &api_key,
-            params.get("name"),
-            params.bool("enabled")?,
-        )
+        .update_api_key(&env, &api_key, params.get("name"), params.bool("enabled")?)
         .await?;
     Ok(Json(render(&key)))
 }
@@ -127,9 +108,8 @@ async fn remove(
     Path((account, environment, api_key)): Path<(String, String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (cloud, _) = authorized(&kino, &account, &environment, request).await?;
-    kino.delete_api_key(&cloud, KeyChoice::Key(&api_key))
-        .await?;
+    let (env, _) = authorized(&kino, &account, &environment, request).await?;
+    kino.delete_api_key(&env, KeyChoice::Key(&api_key)).await?;
     Ok(Json(json!({"message": "ok"})))
 }
 
@@ -138,10 +118,10 @@ async fn remove_by_name(
     Path((account, environment)): Path<(String, String)>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let (cloud, params) = authorized(&kino, &account, &environment, request).await?;
+    let (env, params) = authorized(&kino, &account, &environment, request).await?;
     let name = params
         .get("name")
         .ok_or_else(|| ApiError::bad_input("Missing required parameter - name"))?;
-    kino.delete_api_key(&cloud, KeyChoice::Name(name)).await?;
+    kino.delete_api_key(&env, KeyChoice::Name(name)).await?;
     Ok(Json(json!({"message": "ok"})))
 }

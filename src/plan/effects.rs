@@ -153,6 +153,13 @@ impl Builder<'_> {
             Effect::ProgressBar { color, width } => self.progress_bar(s, color, width),
             Effect::BlurFaces(n) => self.hide_faces(s, None, n)?,
             Effect::PixelateFaces(n) => self.hide_faces(s, Some(n), 0)?,
+            Effect::Transition => {
+                return Err(PlanError::Invalid(
+                    "e_transition goes with an l_video: layer inside a spliced layer \
+                     (fl_splice,l_video:<clip>/e_transition,l_video:<matte>/fl_layer_apply/fl_layer_apply)"
+                        .into(),
+                ));
+            }
             Effect::NotOnVideo(name) => {
                 return Err(PlanError::Unsupported(format!(
                     "effect e_{} is not supported yet",

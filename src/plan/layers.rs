@@ -72,7 +72,8 @@ impl Builder<'_> {
                     .map_or(key.clone(), |(_, id)| id.to_string()),
             )
         })?;
-        if layer.has_flag(&Flag::Splice) {
+        // A transition only joins clips: its layer is spliced, fl_splice or not.
+        if layer.has_flag(&Flag::Splice) || layer.transition.is_some() {
             return self.splice(base, layer, &source, &placement);
         }
         match &layer.source {
@@ -336,14 +337,14 @@ impl Builder<'_> {
             num(fps)
         );
         lv.push(fit);
-        if source.media.image {
-            // A picture's frames repeat without end: it shows for its `du_` (default 1 s).
-            l.duration = spliced_picture_seconds(layer, placement, base.duration);
-            lv.push(format!(
-                "trim=duration={},setpts=PTS-STARTPTS",
-                num(l.duration)
-            ));
-        }
+        cut_spliced(
+            &mut l,
+            &mut lv,
+            layer,
+            placement,
+            source.media.image,
+            base.duration,
+        );
         bv.push(format!(
             "setsar=1,fps={},format=yuv420p,settb=AVTB",
             num(fps)
@@ -352,27 +353,34 @@ impl Builder<'_> {
         let (bvl, lvl) = (self.flush(&mut bv), self.flush(&mut lv));
         let prepend = matches!(placement.so, Some(Time::Seconds(s)) if s == 0.0);
         let order = |a: String, b: String| if prepend { [b, a] } else { [a, b] };
-        let (vo, ao) = (self.label("v"), self.label("a"));
-        let chain = match audio {
-            Some((ba, la)) => {
-                let [v1, v2] = order(bvl, lvl);
-                let [a1, a2] = order(ba, la);
-                format!("[{v1}][{a1}][{v2}][{a2}]concat=n=2:v=1:a=1[{vo}][{ao}]")
-            }
+        let [v1, v2] = order(bvl, lvl);
+        let audio = audio.map(|(ba, la)| order(ba, la));
+        let durations = if prepend {
+            [l.duration, base.duration]
+        } else {
+            [base.duration, l.duration]
+        };
+        let (vo, ao, overlap) = match &layer.transition {
+            Some(matte) => self.transition(matte, [v1, v2], audio, durations, base)?,
             None => {
-                let [v1, v2] = order(bvl, lvl);
-                format!("[{v1}][{v2}]concat=n=2:v=1:a=0[{vo}]")
+                let (vo, ao) = (self.label("v"), self.label("a"));
+                let has_audio = audio.is_some();
+                self.chains.push(match audio {
+                    Some([a1, a2]) => {
+                        format!("[{v1}][{a1}][{v2}][{a2}]concat=n=2:v=1:a=1[{vo}][{ao}]")
+                    }
+                    None => format!("[{v1}][{v2}]concat=n=2:v=1:a=0[{vo}]"),
+                });
+                (vo, has_audio.then_some(ao), 0.0)
             }
         };
-        let has_audio = chain.contains(&format!("[{ao}]"));
-        self.chains.push(chain);
         base.video = Some(super::chain::Track {
             label: vo,
             pending: vec![],
             untouched: false,
             audio: false,
         });
-        if has_audio {
+        if let Some(ao) = ao {
             base.audio = Some(super::chain::Track {
                 label: ao,
                 pending: vec![],
@@ -380,8 +388,116 @@ impl Builder<'_> {
                 audio: true,
             });
         }
-        base.duration += l.duration;
+        base.duration += l.duration - overlap;
         Ok(())
+    }
+
+    /// `e_transition`: the end of the first clip and the start of the second overlap for the
+    /// matte clip's length (at most each clip's length less one frame); where the matte is
+    /// white the second clip shows, where it is black the first, grey mixes them. The sound
+    /// crossfades over the same time. Returns the joined labels and the overlap in seconds.
+    fn transition(
+        &mut self,
+        matte: &LayerSource,
+        [v1, v2]: [String; 2],
+        audio: Option<[String; 2]>,
+        [d1, d2]: [f64; 2],
+        base: &Stream,
+    ) -> Result<(String, Option<String>, f64), PlanError> {
+        let key = layer_key(matte).unwrap_or_default();
+        let source = self.ctx.layers.get(&key).cloned().ok_or_else(|| {
+            PlanError::MissingLayer(
+                key.split_once(':')
+                    .map_or(key.clone(), |(_, id)| id.to_string()),
+            )
+        })?;
+        let frame = 1.0 / base.fps.max(1.0);
+        let overlap = source.media.duration.min(d1 - frame).min(d2 - frame);
+        if source.media.image || overlap < frame {
+            return Err(PlanError::Invalid(format!(
+                "the transition needs a matte video and two clips longer than it \
+                 ({} s and {} s)",
+                num(d1),
+                num(d2)
+            )));
+        }
+        let mut m = self.open(&source, false, true);
+        self.zero_base(&mut m);
+        let mut mv = m
+            .video
+            .take()
+            .ok_or_else(|| PlanError::Invalid(format!("the transition {key} has no picture")))?;
+        let (w, h, fps, at) = (base.w, base.h, num(base.fps), num(d1 - overlap));
+        mv.push(format!(
+            "scale={w}:{h},setsar=1,fps={fps},format=gray,format=gbrp,trim=duration={},setpts=PTS-STARTPTS,settb=AVTB",
+            num(overlap)
+        ));
+        let ml = self.flush(&mut mv);
+        let [h1, t1, h2, t2, fh, ft, sh, sr, mixed, vo]: [String; 10] =
+            std::array::from_fn(|_| self.label("v"));
+        self.chains.extend([
+            format!("[{v1}]split=2[{h1}][{t1}]"),
+            format!("[{h1}]trim=end={at},setpts=PTS-STARTPTS[{fh}]"),
+            format!("[{t1}]trim=start={at},setpts=PTS-STARTPTS,format=gbrp[{ft}]"),
+            format!("[{v2}]split=2[{h2}][{t2}]"),
+            format!(
+                "[{h2}]trim=end={},setpts=PTS-STARTPTS,format=gbrp[{sh}]",
+                num(overlap)
+            ),
+            format!(
+                "[{t2}]trim=start={},setpts=PTS-STARTPTS[{sr}]",
+                num(overlap)
+            ),
+            format!(
+                "[{ft}][{sh}][{ml}]maskedmerge,trim=duration={},format=yuv420p,settb=AVTB[{mixed}]",
+                num(overlap)
+            ),
+            format!("[{fh}][{mixed}][{sr}]concat=n=3:v=1:a=0[{vo}]"),
+        ]);
+        let ao = audio.map(|[a1, a2]| {
+            let ao = self.label("a");
+            self.chains.push(format!(
+                "[{a1}][{a2}]acrossfade=d={}:c1=tri:c2=tri[{ao}]",
+                num(overlap)
+            ));
+            ao
+        });
+        Ok((vo, ao, overlap))
+    }
+}
+
+/// How long a spliced clip plays: a picture's frames repeat without end, so it shows for its
+/// `du_` (default 1 s); a video is cut by a `du_` on the layer's ends
+/// (`l_video:dog,fl_splice,du_5`).
+fn cut_spliced(
+    l: &mut Stream,
+    lv: &mut super::chain::Track,
+    layer: &Layer,
+    placement: &Params,
+    picture: bool,
+    base_duration: f64,
+) {
+    let cut = if picture {
+        Some(spliced_picture_seconds(layer, placement, base_duration))
+    } else {
+        placement
+            .du
+            .map(|t| t.seconds(l.duration))
+            .filter(|d| *d > 0.0 && *d < l.duration)
+    };
+    let Some(seconds) = cut else {
+        return;
+    };
+    l.duration = seconds;
+    lv.push(format!(
+        "trim=duration={},setpts=PTS-STARTPTS",
+        num(seconds)
+    ));
+    if let Some(a) = l.audio.as_mut().filter(|_| !picture) {
+        a.push(format!(
+            "atrim=duration={},asetpts=PTS-STARTPTS",
+            num(seconds)
+        ));
     }
 }
 

@@ -144,25 +144,28 @@ pub fn layer_key(source: &LayerSource) -> Option<String> {
     }
 }
 
-/// Asset layers the steps refer to, as (resource type, public id, key).
+/// Asset layers the steps refer to (splice transitions included), as (resource type, public
+/// id, key).
 pub fn layer_assets(steps: &[Step]) -> Vec<(&'static str, String, String)> {
     steps
         .iter()
-        .filter_map(|s| match s {
-            Step::Layer(l) => match &l.source {
-                LayerSource::Image { public_id, .. } => {
-                    Some(("image", public_id.clone(), layer_key(&l.source)?))
-                }
-                // Sound comes from video assets (audio uploads are video resources).
-                LayerSource::Video { public_id } | LayerSource::Audio { public_id } => {
-                    Some(("video", public_id.clone(), layer_key(&l.source)?))
-                }
-                LayerSource::Subtitles { public_id, .. } => {
-                    Some(("raw", public_id.clone(), layer_key(&l.source)?))
-                }
-                LayerSource::Text { .. } => None,
-            },
-            Step::Apply(_) => None,
+        .flat_map(|s| match s {
+            Step::Layer(l) => [Some(&l.source), l.transition.as_ref()],
+            Step::Apply(_) => [None, None],
+        })
+        .flatten()
+        .filter_map(|source| match source {
+            LayerSource::Image { public_id, .. } => {
+                Some(("image", public_id.clone(), layer_key(source)?))
+            }
+            // Sound comes from video assets (audio uploads are video resources).
+            LayerSource::Video { public_id } | LayerSource::Audio { public_id } => {
+                Some(("video", public_id.clone(), layer_key(source)?))
+            }
+            LayerSource::Subtitles { public_id, .. } => {
+                Some(("raw", public_id.clone(), layer_key(source)?))
+            }
+            LayerSource::Text { .. } => None,
         })
         .collect()
 }

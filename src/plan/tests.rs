@@ -45,6 +45,13 @@ fn ctx(base: Media) -> Context {
             media: media(640, 360, 4.0, true),
         },
     );
+    layers.insert(
+        "video:wipe".to_string(),
+        Source {
+            path: "wipe.mp4".into(),
+            media: media(320, 180, 1.5, false),
+        },
+    );
     Context {
         base: Source {
             path: "in.mp4".into(),
@@ -241,6 +248,58 @@ fn layers() {
     assert!(g.contains("trim=duration=1,setpts=PTS-STARTPTS"), "{g}");
     let p = plan("l_logo,fl_splice,du_2.5/fl_layer_apply", "mp4", m()).unwrap();
     assert_eq!(p.duration, 6.0 + 2.5);
+}
+
+#[test]
+fn splices_with_a_transition_blend_through_the_matte() {
+    let m = || media(1280, 720, 6.0, true);
+    let text = "l_video:cat,fl_splice,du_3/e_transition,l_video:wipe/fl_layer_apply/fl_layer_apply";
+    let p = plan(text, "mp4", m()).unwrap();
+    // 6 s, then the cat cut to 3 s, overlapping by the matte's 1.5 s.
+    assert!((p.duration - 7.5).abs() < 1e-9, "{}", p.duration);
+    let g = &p.graph;
+    for part in [
+        "[2:v]setpts=PTS-STARTPTS,scale=1280:720,setsar=1,fps=30,format=gray,format=gbrp,trim=duration=1.5",
+        "trim=end=4.5,setpts=PTS-STARTPTS[",
+        "trim=start=4.5,setpts=PTS-STARTPTS,format=gbrp[",
+        "trim=end=1.5,setpts=PTS-STARTPTS,format=gbrp[",
+        "maskedmerge,trim=duration=1.5,format=yuv420p",
+        "concat=n=3:v=1:a=0",
+        "acrossfade=d=1.5",
+        "trim=duration=3,setpts=PTS-STARTPTS",
+    ] {
+        assert!(g.contains(part), "{part} in {g}");
+    }
+    // Without fl_splice a transition still splices; a missing matte is named.
+    assert!(
+        graph(
+            "l_video:cat/e_transition,l_video:wipe/fl_layer_apply/fl_layer_apply",
+            "mp4",
+            m()
+        )
+        .contains("maskedmerge")
+    );
+    assert_eq!(
+        graph(
+            "fl_splice,l_video:cat/e_transition,l_video:nope/fl_layer_apply/fl_layer_apply",
+            "mp4",
+            m()
+        ),
+        "error: Layer resource not found - nope"
+    );
+    // Clips shorter than the matte overlap for less; e_transition alone is refused.
+    let short = plan(
+        "fl_splice,l_video:cat/e_transition,l_video:wipe/fl_layer_apply/fl_layer_apply",
+        "mp4",
+        media(1280, 720, 1.0, true),
+    )
+    .unwrap();
+    assert!(
+        short.duration > 4.0 && short.duration < 4.1,
+        "{}",
+        short.duration
+    );
+    assert!(graph("e_transition", "mp4", m()).contains("e_transition goes with"));
 }
 
 #[test]

@@ -578,6 +578,10 @@ impl live::Gate for Kino {
             .await
             .map_err(|e| format!("the catalog is unavailable: {e}"))?
             .ok_or_else(unknown)?;
+        // A disabled product environment takes no new sessions.
+        self.environment(&stream.cloud)
+            .await
+            .map_err(|e| e.to_string())?;
         let profile = self
             .streaming_profile(&stream.cloud, &stream.streaming_profile)
             .await

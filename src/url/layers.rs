@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::transformation::{
     Component, LayerSource, Param, Transformation, TransformationError, Value,
 };
-use super::values::Flag;
+use super::values::{Effect, Flag};
 
 /// A step of the pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Layer {
     pub chain: Vec<Component>,
     /// Where and when the layer goes: gravity, offsets, timing and flags of both ends.
     pub placement: Component,
+    /// The luma matte of a splice (`e_transition,l_video:<id>` nested in the layer).
+    pub transition: Option<LayerSource>,
 }
 
 impl Layer {
@@ -72,6 +74,67 @@ fn without_layer_apply(params: impl IntoIterator<Item = Param>) -> Vec<Param> {
         .collect()
 }
 
+/// Where the layer opened before `from` is closed: the next `fl_layer_apply` not taken by a
+/// layer opened in between.
+fn closing(comps: &[Component], from: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, c) in comps.iter().enumerate().skip(from) {
+        let closes = c.has_flag(&Flag::LayerApply);
+        if opener(c).is_some() && !closes {
+            depth += 1;
+        } else if closes {
+            if depth == 0 {
+                return Some(k);
+            }
+            depth -= 1;
+        }
+    }
+    None
+}
+
+/// A layer's own components, with its nested transition (the only layer allowed inside one)
+/// taken out.
+fn own_chain(
+    comps: &[Component],
+) -> Result<(Vec<Component>, Option<LayerSource>), TransformationError> {
+    let mut chain = Vec::new();
+    let mut transition = None;
+    let mut k = 0;
+    while k < comps.len() {
+        let c = &comps[k];
+        let Some((source, _)) = opener(c) else {
+            chain.push(c.clone());
+            k += 1;
+            continue;
+        };
+        let marked = c
+            .params
+            .iter()
+            .any(|p| matches!(p.value, Value::Effect(Effect::Transition)));
+        let end = closing(comps, k + 1);
+        let only_opener = c.params.len() == 2;
+        let bare_close = end.is_some_and(|e| {
+            e == k + 1
+                && comps[e]
+                    .params
+                    .iter()
+                    .all(|p| matches!(p.value, Value::Flags(_)))
+        });
+        let fits = marked && matches!(source, LayerSource::Video { .. }) && only_opener;
+        if !fits || !bare_close || transition.is_some() {
+            return Err(TransformationError::Unsupported {
+                item: c.to_string(),
+                reason: "the only layer inside a layer is one transition, \
+                         e_transition,l_video:<matte>/fl_layer_apply"
+                    .into(),
+            });
+        }
+        transition = Some(source);
+        k += 2;
+    }
+    Ok((chain, transition))
+}
+
 /// Groups a (named-expanded) transformation into steps.
 pub fn steps(t: &Transformation) -> Result<Vec<Step>, TransformationError> {
     let closes = |c: &Component| c.has_flag(&Flag::LayerApply);
@@ -106,16 +169,13 @@ pub fn steps(t: &Transformation) -> Result<Vec<Step>, TransformationError> {
         let close = if closes(c) {
             None
         } else {
-            comps[i + 1..].iter().position(closes).map(|k| i + 1 + k)
+            closing(comps, i + 1)
         };
+        let mut transition = None;
         if let Some(end) = close {
-            if let Some(nested) = comps[i + 1..end].iter().find(|c| opener(c).is_some()) {
-                return Err(TransformationError::Unsupported {
-                    item: nested.to_string(),
-                    reason: "layers inside layers are not supported".into(),
-                });
-            }
-            chain.extend(comps[i + 1..end].iter().cloned());
+            let (own, nested) = own_chain(&comps[i + 1..end])?;
+            chain.extend(own);
+            transition = nested;
             placement.extend(comps[end].params.iter().cloned());
             i = end + 1;
         } else {
@@ -128,6 +188,7 @@ pub fn steps(t: &Transformation) -> Result<Vec<Step>, TransformationError> {
             placement: Component {
                 params: without_layer_apply(placement),
             },
+            transition,
         }));
     }
     Ok(out)
@@ -145,10 +206,14 @@ mod tests {
                 .map(|s| match s {
                     Step::Apply(c) => format!("[{c}]"),
                     Step::Layer(l) => format!(
-                        "layer({:?} chain={:?} at={})",
+                        "layer({:?} chain={:?} at={}{})",
                         l.source,
                         l.chain.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                        l.placement
+                        l.placement,
+                        l.transition
+                            .as_ref()
+                            .map(|t| format!(" transition={t:?}"))
+                            .unwrap_or_default()
                     ),
                 })
                 .collect::<Vec<_>>()
@@ -171,6 +236,29 @@ mod tests {
             shape("fl_splice,l_video:cat/fl_layer_apply"),
             r#"layer(Video { public_id: "cat" } chain=[] at=fl_splice)"#
         );
+        assert_eq!(
+            shape(
+                "du_5/l_video:dog,fl_splice,du_5/e_transition,l_video:wipe/fl_layer_apply/fl_layer_apply"
+            ),
+            r#"[du_5] layer(Video { public_id: "dog" } chain=[] at=du_5,fl_splice transition=Video { public_id: "wipe" })"#
+        );
+        assert_eq!(
+            shape("l_video:dog/e_sepia/e_transition,l_video:wipe/fl_layer_apply/fl_layer_apply"),
+            r#"layer(Video { public_id: "dog" } chain=["e_sepia"] at= transition=Video { public_id: "wipe" })"#
+        );
+        for nested in [
+            "l_video:dog/l_logo/fl_layer_apply/fl_layer_apply",
+            "l_video:dog/e_transition,l_logo/fl_layer_apply/fl_layer_apply",
+            "l_video:dog/e_transition,l_video:w,w_10/fl_layer_apply/fl_layer_apply",
+            "l_video:dog/e_transition,l_video:w/e_sepia/fl_layer_apply/fl_layer_apply",
+            "l_video:dog/e_transition,l_video:w/fl_layer_apply/e_transition,l_video:v/fl_layer_apply/fl_layer_apply",
+        ] {
+            assert!(
+                shape(nested).starts_with("error: "),
+                "{nested}: {}",
+                shape(nested)
+            );
+        }
         assert_eq!(
             shape("e_reverse/fl_layer_apply"),
             "error: Invalid transformation: fl_layer_apply without a layer (l_ or u_) to apply"

@@ -426,6 +426,9 @@ pub enum Effect {
         color: Color,
         width: u32,
     },
+    /// `e_transition`: marks an `l_video:` layer nested in a spliced layer as the luma matte
+    /// that blends the two clips (see `url::layers`).
+    Transition,
     /// A Cloudinary effect Kino knows by name but does not run yet.
     NotOnVideo(ImageEffect),
 }
@@ -476,7 +479,6 @@ impl ImageEffect {
 
 /// Image effects: valid in URLs, planned for stills (issue 4), refused on video by the planner.
 const IMAGE_EFFECTS: &[&str] = &[
-    "transition",
     "improve",
     "auto_contrast",
     "auto_color",
@@ -527,6 +529,7 @@ pub(super) fn effect(text: &str) -> ValueResult<Effect> {
         "blur" => Effect::Blur(arg.map_or(Ok(100.0), |a| in_range(a, 1.0, 2000.0))? as u32),
         "noise" => Effect::Noise(arg.map_or(Ok(0.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "grayscale" => no_arg(Effect::Grayscale)?,
+        "transition" => no_arg(Effect::Transition)?,
         "trim" => Effect::Trim(arg.map_or(Ok(10.0), |a| in_range(a, 0.0, 100.0))? as u32),
         "blur_faces" => {
             Effect::BlurFaces(arg.map_or(Ok(500.0), |a| in_range(a, 1.0, 2000.0))? as u32)

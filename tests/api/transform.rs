@@ -1272,3 +1272,100 @@ async fn a_spliced_picture_lasts_its_duration_and_a_still_cannot_be_spliced_onto
     );
     app.assert_alive().await;
 }
+
+/// The RGB colour of pixel (`x`, `y`) of the frame at `at` seconds of a `w`-wide video.
+fn rgb_at(path: &Path, at: &str, w: usize, (x, y): (usize, usize)) -> [u8; 3] {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", at, "-i"])
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffmpeg");
+    let i = (y * w + x) * 3;
+    let px = out.stdout.get(i..i + 3).expect("a decoded frame");
+    [px[0], px[1], px[2]]
+}
+
+#[tokio::test]
+async fn a_transition_blends_two_clips_through_a_luma_matte() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = |name: &str, source: &str, tone: &str| {
+        let path = dir.path().join(format!("{name}.mp4"));
+        let (video, audio) = (
+            format!("{source}:s=160x120:r=25:d=2"),
+            format!("sine=frequency={tone}:duration=2"),
+        );
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &video,
+            "-f",
+            "lavfi",
+            "-i",
+            &audio,
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            path.to_str().unwrap(),
+        ]);
+        path
+    };
+    upload_video(&app, &clip("red", "color=c=red", "440"), "red").await;
+    upload_video(&app, &clip("blue", "color=c=blue", "880"), "blue").await;
+    // The matte: black fading to white over one second.
+    let ramp = dir.path().join("ramp.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=white:s=64x64:r=25:d=1,fade=t=in:st=0:d=1",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        ramp.to_str().unwrap(),
+    ]);
+    upload_video(&app, &ramp, "ramp").await;
+
+    let (status, _, out) = fetch(
+        &app,
+        &format!(
+            "/{CLOUD}/video/upload/l_video:blue,fl_splice/e_transition,l_video:ramp/fl_layer_apply/fl_layer_apply/red.mp4"
+        ),
+        dir.path(),
+        "joined.mp4",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let probe = ffprobe(&out);
+    let seconds = duration(&probe);
+    assert!(
+        (seconds - 3.0).abs() < 0.15,
+        "2 s + 2 s overlapping by 1 s: {seconds}"
+    );
+    assert_eq!(streams(&probe, "audio").len(), 1, "the sound crossfades");
+    let [r, _, b] = rgb_at(&out, "0.5", 160, (80, 60));
+    assert!(r > 200 && b < 60, "red before the transition: {r},{b}");
+    let [r, _, b] = rgb_at(&out, "1.5", 160, (80, 60));
+    assert!(
+        (60..200).contains(&r) && (60..200).contains(&b),
+        "half and half: {r},{b}"
+    );
+    let [r, _, b] = rgb_at(&out, "2.6", 160, (80, 60));
+    assert!(r < 60 && b > 200, "blue after it: {r},{b}");
+
+    // A transition clip that does not exist is named; the server keeps serving.
+    let r = app
+        .get(&format!(
+            "/{CLOUD}/video/upload/l_video:blue,fl_splice/e_transition,l_video:nope/fl_layer_apply/fl_layer_apply/red.mp4"
+        ))
+        .await;
+    assert_eq!(r.status(), 404);
+    app.assert_alive().await;
+}

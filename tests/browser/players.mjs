@@ -49,8 +49,9 @@ const logs = [];
 const recent = [];
 const external = [];
 let code = 1;
+let tab;
 try {
-  const tab = await browser.newPage();
+  tab = await browser.newPage();
   tab.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   tab.on('pageerror', (e) => logs.push(`page error: ${e.message}`));
   tab.on('requestfailed', (r) => logs.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
@@ -76,6 +77,16 @@ try {
   if (code) console.error(`the ${page} page reported ${result.state}: ${result.error}`);
 } catch (e) {
   console.error(`${page}: ${e.message}`);
+  // Where the video element stood when the page gave up: what a stall looks like.
+  const state = await tab?.evaluate(() => {
+    const v = document.querySelector('video');
+    if (!v) return null;
+    const ranges = (r) => Array.from({ length: r.length }, (_, i) => [r.start(i), r.end(i)]);
+    return { currentTime: v.currentTime, duration: v.duration, paused: v.paused, ended: v.ended,
+      readyState: v.readyState, networkState: v.networkState, buffered: ranges(v.buffered),
+      error: v.error && v.error.message };
+  }).catch(() => null);
+  if (state) console.error(`video element: ${JSON.stringify(state)}`);
 } finally {
   if (code) {
     console.error(logs.join('\n'));

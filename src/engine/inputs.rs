@@ -7,6 +7,7 @@ use ff::{codec, decoder, format, frame, media};
 use ffmpeg_next as ff;
 
 use super::EngineError;
+use super::colour::ToSrgb;
 use crate::plan::Input;
 
 /// A decoder feeding one buffer source.
@@ -26,6 +27,8 @@ pub(super) struct Opened {
     pub done: bool,
     /// Frames decoded before the graph existed (a picture's first), pushed first.
     pub primed: Vec<frame::Video>,
+    /// Converts a picture's frames to sRGB (when the plan asks and its profile is not sRGB).
+    pub colour: Option<ToSrgb>,
 }
 
 /// Opens a file for demuxing. Pictures skip `avformat_find_stream_info`, which would decode
@@ -153,15 +156,42 @@ pub(super) fn open(index: usize, input: &Input) -> Result<Opened, EngineError> {
         audio,
         done: false,
         primed: Vec::new(),
+        colour: None,
     };
     if input.picture {
         prime(&mut opened)?;
+        if input.to_srgb {
+            opened.colour = opened.primed.first().and_then(ToSrgb::for_frame);
+            let primed = std::mem::take(&mut opened.primed);
+            opened.primed = in_srgb(opened.colour.as_mut(), primed);
+        }
     }
     Ok(opened)
 }
 
-/// `buffer` arguments for a video feed.
-pub(super) fn video_source_args(f: &Feed<decoder::Video>) -> String {
+/// Frames converted by `colour` when there is one (a frame that fails to convert is dropped:
+/// the graph expects the converted format).
+fn in_srgb(colour: Option<&mut ToSrgb>, frames: Vec<frame::Video>) -> Vec<frame::Video> {
+    let Some(colour) = colour else {
+        return frames;
+    };
+    frames
+        .iter()
+        .filter_map(|f| match colour.convert(f) {
+            Ok(converted) => Some(converted),
+            Err(e) => {
+                tracing::warn!(error = %e, "a frame could not be converted to sRGB");
+                None
+            }
+        })
+        .collect()
+}
+
+/// `buffer` arguments for a video feed (in `converted` pixels when frames are converted).
+pub(super) fn video_source_args(
+    f: &Feed<decoder::Video>,
+    converted: Option<ff::format::Pixel>,
+) -> String {
     let d = &f.decoder;
     let sar = d.aspect_ratio();
     let (sn, sd) = if sar.numerator() > 0 && sar.denominator() > 0 {
@@ -169,7 +199,7 @@ pub(super) fn video_source_args(f: &Feed<decoder::Video>) -> String {
     } else {
         (1, 1)
     };
-    let pix: ff::ffi::AVPixelFormat = d.format().into();
+    let pix: ff::ffi::AVPixelFormat = converted.unwrap_or(d.format()).into();
     format!(
         "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={sn}/{sd}",
         d.width(),
@@ -222,7 +252,7 @@ pub(super) fn decode(input: &mut Opened, packet: Option<&ff::Packet>, stream: us
             frame.set_kind(ff::picture::Type::None);
             frames.push(frame);
         }
-        return Decoded::Video(frames);
+        return Decoded::Video(in_srgb(input.colour.as_mut(), frames));
     }
     if let Some(f) = input.audio.as_mut().filter(|f| f.stream == stream) {
         let _ = match packet {

@@ -4,6 +4,7 @@
 //! (inputs → libavfilter graph → encoders → muxer → any `Write`). Work is blocking and
 //! CPU-bound, so callers run it on blocking threads behind the transform limit.
 
+mod colour;
 mod frames;
 mod inputs;
 mod outputs;

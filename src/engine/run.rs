@@ -13,6 +13,7 @@ use ff::{Dictionary, Rescale, encoder, filter, format, frame};
 use ffmpeg_next as ff;
 
 use super::EngineError;
+use super::colour;
 use super::inputs::{self, Decoded, Opened};
 use super::outputs::{self, AudioSinkInfo, Encoded, VideoSinkInfo};
 use crate::plan::merged::sink_names;
@@ -267,7 +268,14 @@ fn build_graph(
     for input in opened {
         if let Some(f) = &input.video {
             graph
-                .add(&find("buffer")?, &f.source, &inputs::video_source_args(f))
+                .add(
+                    &find("buffer")?,
+                    &f.source,
+                    &inputs::video_source_args(
+                        f,
+                        input.colour.as_ref().map(colour::ToSrgb::format),
+                    ),
+                )
                 .map_err(EngineError::Graph)?;
             sources.push(f.source.clone());
         }

@@ -183,6 +183,7 @@ impl<'a> Builder<'a> {
             seek: None,
             shrink: 0,
             picture: m.image,
+            to_srgb: false,
             video: m.has_video,
             audio: m.has_audio && audio,
         });
@@ -789,6 +790,7 @@ impl<'a> Builder<'a> {
                 "the output would have no video and no audio".into(),
             ));
         }
+        self.colour_managed(format.extension);
         Ok(Plan {
             inputs: self.inputs,
             graph: self.chains.join(";"),
@@ -803,6 +805,14 @@ impl<'a> Builder<'a> {
             fps: base.fps,
             segments: None,
         })
+    }
+
+    /// Pictures are converted to sRGB for outputs that cannot carry their colour profile.
+    fn colour_managed(&mut self, extension: &str) {
+        let to_srgb = !super::keeps_colour_profile(extension);
+        for input in self.inputs.iter_mut().filter(|i| i.picture) {
+            input.to_srgb = to_srgb;
+        }
     }
 
     /// Ends the audio track in the encoder's sample format and rate at `[aout]`.

@@ -128,6 +128,7 @@ mod tests {
                 audio,
                 shrink: 0,
                 picture: false,
+                to_srgb: false,
             }],
             graph: graph.into(),
             video: None,

@@ -187,6 +187,15 @@ pub struct Input {
     /// once just to learn its size); the first frame is decoded up front instead.
     #[serde(default)]
     pub picture: bool,
+    /// Convert a picture with an embedded colour profile to sRGB as it is decoded: the
+    /// output cannot carry the profile (only JPEG, PNG and WebP outputs keep it).
+    #[serde(default)]
+    pub to_srgb: bool,
+}
+
+/// Whether an output of this extension keeps a picture's colour profile.
+pub fn keeps_colour_profile(extension: &str) -> bool {
+    matches!(extension, "jpg" | "jpeg" | "jpe" | "png" | "webp")
 }
 
 /// A complete, runnable description of one output.

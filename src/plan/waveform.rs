@@ -64,6 +64,7 @@ impl Builder<'_> {
             audio: true,
             shrink: 0,
             picture: false,
+            to_srgb: false,
         });
         // showwavespic draws on transparency; lay it on the background pixel by pixel.
         let a = "alpha(X\\,Y)/255";

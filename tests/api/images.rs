@@ -1166,3 +1166,105 @@ async fn make_transparent_keys_out_a_colour_in_pictures_and_webm() {
         mp4.at(5, 5)
     );
 }
+
+/// An ICC v2 display profile whose red and blue primaries are sRGB's blue and red (gamma
+/// 2.2): in a picture carrying it, a pixel stored as pure red means blue.
+fn swapped_primaries_profile() -> Vec<u8> {
+    let fixed = |v: f64| ((v * 65536.0).round() as i32).to_be_bytes();
+    let xyz = |[x, y, z]: [f64; 3]| {
+        let mut t = b"XYZ \0\0\0\0".to_vec();
+        for v in [x, y, z] {
+            t.extend(fixed(v));
+        }
+        t
+    };
+    // sRGB's colorants adapted to D50, red and blue swapped.
+    let tags: [(&[u8; 4], Vec<u8>); 5] = [
+        (b"rXYZ", xyz([0.1431, 0.0606, 0.7141])),
+        (b"gXYZ", xyz([0.3851, 0.7169, 0.0971])),
+        (b"bXYZ", xyz([0.4361, 0.2225, 0.0139])),
+        (b"wtpt", xyz([0.9642, 1.0, 0.8249])),
+        // gamma 2.2 as u8Fixed8, padded to four bytes
+        (b"rTRC", b"curv\0\0\0\0\0\0\0\x01\x02\x33\0\0".to_vec()),
+    ];
+    let mut table: Vec<(&[u8; 4], usize, usize)> = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
+    let start = 128 + 4 + 12 * (tags.len() + 2);
+    for (sig, data) in &tags {
+        table.push((sig, start + body.len(), data.len()));
+        body.extend(data);
+    }
+    let trc = *table.last().expect("a curve");
+    table.push((b"gTRC", trc.1, trc.2));
+    table.push((b"bTRC", trc.1, trc.2));
+    let size = start + body.len();
+    let mut icc = vec![0u8; 128];
+    icc[0..4].copy_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
+    icc[8..12].copy_from_slice(&[2, 0x10, 0, 0]);
+    icc[12..16].copy_from_slice(b"mntr");
+    icc[16..20].copy_from_slice(b"RGB ");
+    icc[20..24].copy_from_slice(b"XYZ ");
+    icc[36..40].copy_from_slice(b"acsp");
+    icc.extend(u32::try_from(table.len()).unwrap().to_be_bytes());
+    for (sig, offset, len) in table {
+        icc.extend(*sig);
+        icc.extend(u32::try_from(offset).unwrap().to_be_bytes());
+        icc.extend(u32::try_from(len).unwrap().to_be_bytes());
+    }
+    icc.extend(body);
+    assert_eq!(icc.len(), size);
+    icc
+}
+
+/// `jpeg` with `icc` in an APP2 `ICC_PROFILE` segment right after its start marker.
+fn with_icc(jpeg: &[u8], icc: &[u8]) -> Vec<u8> {
+    let mut segment = b"ICC_PROFILE\0\x01\x01".to_vec();
+    segment.extend(icc);
+    let length = u16::try_from(segment.len() + 2).unwrap().to_be_bytes();
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE2, length[0], length[1]]);
+    out.extend(segment);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+#[tokio::test]
+async fn outputs_without_a_colour_profile_are_converted_to_srgb() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let red = dir.path().join("red.jpg");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x64",
+        "-frames:v",
+        "1",
+        "-q:v",
+        "2",
+        red.to_str().unwrap(),
+    ]);
+    let tagged = with_icc(&std::fs::read(&red).unwrap(), &swapped_primaries_profile());
+    let (status, body) = app
+        .upload_bytes("image", tagged, "tagged.jpg", &[("public_id", "tagged")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Formats that carry the profile keep the stored numbers (and the profile).
+    let png = get_ok(&app, &format!("/{CLOUD}/image/upload/tagged.png")).await;
+    let [r, _, b, _] = decode(&png, dir.path(), "kept.png").at(32, 32);
+    assert!(r > 200 && b < 60, "stored red, profile attached: {r},{b}");
+    // Formats that cannot are converted: what the profile says the pixel is, blue.
+    for ext in ["gif", "avif", "bmp"] {
+        let out = get_ok(&app, &format!("/{CLOUD}/image/upload/tagged.{ext}")).await;
+        let [r, _, b, _] = decode(&out, dir.path(), &format!("converted.{ext}")).at(32, 32);
+        assert!(r < 60 && b > 180, "{ext}: converted to sRGB blue: {r},{b}");
+    }
+    // An sRGB picture without a profile is left as it is.
+    let (status, body) = app
+        .upload_file("image", &red, &[("public_id", "plain")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let gif = get_ok(&app, &format!("/{CLOUD}/image/upload/plain.gif")).await;
+    let [r, _, b, _] = decode(&gif, dir.path(), "plain.gif").at(32, 32);
+    assert!(r > 200 && b < 60, "untouched: {r},{b}");
+}

@@ -19,6 +19,7 @@
 //! - [`url`], [`params`], [`signing`]: pure parsing and Cloudinary's signature algorithms.
 //! - [`plan`]: transformation + probe facts → a runnable plan (filter graph, encoders).
 //! - [`focus`]: where the interest in a picture is (for `g_auto`), from sampled pixels.
+//! - [`pdf`]: a PDF of JPEG pages (`multi` with `format=pdf`).
 //!
 //! See ARCHITECTURE.md for the invariants.
 #![deny(unsafe_code)]
@@ -42,6 +43,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod netguard;
 pub mod params;
+pub mod pdf;
 pub mod plan;
 pub mod search;
 pub mod service;

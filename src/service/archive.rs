@@ -143,6 +143,7 @@ impl Kino {
             overwrite: true,
             media: None,
             original_name: Some(("archive".into(), Some("zip".into()))),
+            format: None,
         };
         Ok(self.place(placing, file, &params).await?.asset)
     }

@@ -108,6 +108,7 @@ impl Kino {
             overwrite: replacing.is_some(),
             media,
             original_name,
+            format: None,
         };
         let mut params = Params::new();
         if let Some(old) = replacing {

@@ -1,7 +1,8 @@
 //! `multi`: one animated picture or video made of the pictures that carry a tag (in public
 //! id order), each transformed by the request's transformation, fitted into the first one's
-//! size and shown for the same delay (`dl_`, default 500 ms). It is kept as an asset of type
-//! `multi` whose public id is the tag, delivered at `/{cloud}/image/multi/{tag}.{format}`.
+//! size and shown for the same delay (`dl_`, default 500 ms); or a PDF with one page per
+//! picture. It is kept as an asset of type `multi` whose public id is the tag, delivered at
+//! `/{cloud}/image/multi/{tag}.{format}`.
 
 use super::transform::media_of;
 use super::upload::{Placing, UploadType};
@@ -28,23 +29,33 @@ impl Kino {
     pub async fn multi(&self, cloud: &str, request: &MultiRequest) -> Result<Asset, ServiceError> {
         let (each, format, delay) = split_multi(&request.transformation);
         let upload_type = match format.as_str() {
-            "gif" | "webp" => UploadType::Image,
+            "gif" | "webp" | "pdf" => UploadType::Image,
             "mp4" | "webm" => UploadType::Video,
             other => {
                 return Err(ServiceError::BadInput(format!(
-                    "multi makes gif, webp, mp4 or webm, not {other}"
+                    "multi makes gif, webp, pdf, mp4 or webm, not {other}"
                 )));
             }
         };
         let pictures = self.tagged_pictures(cloud, &request.tag).await?;
-        let mut sources = Vec::with_capacity(pictures.len());
-        for picture in &pictures {
-            sources.push(self.sequence_source(picture, &each).await?);
-        }
-        let ctx = self.plain_context(sources[0].clone());
-        let plan = sequence(&sources, &format, delay, &ctx)?;
-        let made = self.run_to_staging(plan).await?;
-        let (resource_type, media) = self.classify(upload_type, &made, Some(&format)).await?;
+        let (made, resource_type, media) = if format == "pdf" {
+            // libav reads no PDF: the document is an image without media facts.
+            (
+                self.pdf_of(&pictures, &each).await?,
+                ResourceType::Image,
+                None,
+            )
+        } else {
+            let mut sources = Vec::with_capacity(pictures.len());
+            for picture in &pictures {
+                sources.push(self.sequence_source(picture, &each).await?);
+            }
+            let ctx = self.plain_context(sources[0].clone());
+            let plan = sequence(&sources, &format, delay, &ctx)?;
+            let made = self.run_to_staging(plan).await?;
+            let (resource_type, media) = self.classify(upload_type, &made, Some(&format)).await?;
+            (made, resource_type, media)
+        };
         let public_id = request
             .public_id
             .clone()
@@ -58,6 +69,7 @@ impl Kino {
             overwrite: true,
             media,
             original_name: None,
+            format: Some(format.clone()),
         };
         Ok(self.place(placing, made, &Params::new()).await?.asset)
     }
@@ -93,6 +105,44 @@ impl Kino {
         }
         pictures.sort_by(|a, b| a.public_id.cmp(&b.public_id));
         Ok(pictures)
+    }
+
+    /// A PDF in the staging area with one page per picture, each a JPEG through `each`.
+    async fn pdf_of(
+        &self,
+        pictures: &[Asset],
+        each: &Transformation,
+    ) -> Result<crate::store::StagedFile, ServiceError> {
+        let mut pages = Vec::with_capacity(pictures.len());
+        for picture in pictures {
+            let eager = Eager {
+                transformation: each.clone(),
+                format: Some("jpg".into()),
+            };
+            let derived = self.stored_derived(picture, &eager).await?;
+            let path = self.store.local_copy(&derived.blob_key).await?;
+            let jpeg = tokio::fs::read(&path).await.map_err(|source| {
+                ServiceError::Store(crate::store::StoreError::Read {
+                    key: derived.blob_key.clone(),
+                    source,
+                })
+            })?;
+            let (width, height) = crate::header::dimensions(&jpeg).ok_or_else(|| {
+                ServiceError::BadInput(format!("{} made no picture", picture.public_id))
+            })?;
+            pages.push(crate::pdf::Page {
+                jpeg,
+                width,
+                height,
+            });
+        }
+        let pdf = crate::pdf::write(&pages);
+        let mut file = self.staging.create(self.limits.max_image_bytes).await?;
+        file.write(&pdf)
+            .await
+            .map_err(ServiceError::from_store_limit)?;
+        file.finish().await?;
+        Ok(file)
     }
 
     /// A picture as a sequence input: the original, or its derived file for `each`.

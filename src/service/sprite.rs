@@ -49,6 +49,7 @@ impl Kino {
                     overwrite: true,
                     media,
                     original_name: None,
+                    format: None,
                 },
                 made,
                 &Params::new(),
@@ -90,6 +91,7 @@ impl Kino {
             overwrite: true,
             media: None,
             original_name: None,
+            format: None,
         };
         self.place(placing, file, &Params::new()).await?;
         Ok(())

@@ -95,6 +95,7 @@ impl Kino {
             overwrite: true,
             media,
             original_name: None,
+            format: None,
         };
         Ok(self.place(placing, made, &Params::new()).await?.asset)
     }

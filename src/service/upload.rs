@@ -70,6 +70,8 @@ pub(super) struct Placing<'a> {
     pub media: Option<MediaInfo>,
     /// The file's name and extension, when known.
     pub original_name: Option<(String, Option<String>)>,
+    /// The `format` of a file without media facts (a generated PDF); else the probe's.
+    pub format: Option<String>,
 }
 
 impl Kino {
@@ -134,6 +136,7 @@ impl Kino {
             overwrite: signed && params.bool("overwrite")?.unwrap_or(true),
             media,
             original_name,
+            format: None,
         };
         self.place(placing, file, params).await
     }
@@ -174,6 +177,7 @@ impl Kino {
             .media
             .as_ref()
             .map(|m| m.format.clone())
+            .or_else(|| p.format.clone())
             .unwrap_or_default();
         let context = match params.get("context") {
             Some(raw) => parse_context(raw)?,

@@ -236,12 +236,7 @@ fn effective_config(args: &ServeArgs) -> Result<Config, String> {
 fn account(config: &Config) -> Result<Account, String> {
     match std::env::var("CLOUDINARY_URL") {
         Ok(url) if !url.trim().is_empty() => Account::from_cloudinary_url(url.trim()),
-        _ => {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                format!("cannot create data dir {}: {e}", config.data_dir.display())
-            })?;
-            Account::load_or_generate(&config.data_dir)
-        }
+        _ => Account::load_or_generate(&config.data_dir),
     }
 }
 
@@ -256,6 +251,9 @@ fn account_key(config: &Config) -> Result<AccountKey, String> {
 /// `kino serve`: prints the SDK lines and the address on stdout, then serves until SIGTERM.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = effective_config(&args)?;
+    // Generated credentials are kept in the data dir, which may not exist yet.
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
     let account = account(&config)?;
     let account_key = account_key(&config)?;
     let cloudinary_url = account.cloudinary_url();

@@ -109,3 +109,75 @@ async fn kino_upload_sends_a_file_in_chunks_and_kino_url_signs() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no credentials"));
 }
+
+/// `kino serve` with CLOUDINARY_URL on a data dir that does not exist yet: it makes the dir,
+/// generates the account-level key there, prints it, and that key manages environments.
+#[tokio::test]
+async fn kino_serve_prints_a_working_account_key_on_a_fresh_data_dir() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh").join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kino"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rtmp-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--srt-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env(
+            "CLOUDINARY_URL",
+            format!("cloudinary://{KEY}:{SECRET}@{CLOUD}"),
+        )
+        .env_remove("CLOUDINARY_ACCOUNT_URL")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kino starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.starts_with("kino listening on ");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    let value = |prefix: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::to_string)
+    };
+    let (Some(account_url), Some(base)) = (
+        value("CLOUDINARY_ACCOUNT_URL="),
+        value("kino listening on "),
+    ) else {
+        let _ = child.kill();
+        panic!("kino serve printed {lines:?}");
+    };
+    assert!(data.join("provisioning.json").exists());
+    let key = kino::account::AccountKey::from_account_url(&account_url).expect("a valid line");
+    let listed: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{base}/v1_1/provisioning/accounts/{}/sub_accounts",
+            key.account_id
+        ))
+        .basic_auth(&key.key, Some(key.secret.expose()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(listed["sub_accounts"][0]["cloud_name"], CLOUD, "{listed}");
+}

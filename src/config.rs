@@ -40,6 +40,9 @@ pub struct Config {
     /// Keep every uploaded version, so overwritten and deleted assets can be restored
     /// (Cloudinary's account-level backup; an upload's `backup` parameter overrides it).
     pub backup: bool,
+    /// Seconds a stopping server waits for requests in flight (a long transformation being
+    /// streamed) before it closes them.
+    pub shutdown_grace_secs: u64,
 }
 
 /// How untrusted media is read out of process: uploads probed, transformations run.
@@ -232,6 +235,7 @@ impl Default for Config {
             security: Security::default(),
             isolation: IsolationSettings::default(),
             backup: false,
+            shutdown_grace_secs: 30,
         }
     }
 }
@@ -267,6 +271,7 @@ const ENV_KEYS: &[&str] = &[
     "cache_max_bytes",
     "public_url",
     "backup",
+    "shutdown_grace_secs",
     "limits.max_image_bytes",
     "limits.max_video_bytes",
     "limits.max_raw_bytes",

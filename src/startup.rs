@@ -25,6 +25,8 @@ pub struct App {
     listener: TcpListener,
     kino: Kino,
     ingest: Ingest,
+    /// How long stopping waits for requests in flight.
+    grace_secs: u64,
 }
 
 /// The live ingest listeners, bound (so port 0 resolves) but not yet serving.
@@ -166,6 +168,7 @@ impl App {
             listener,
             kino,
             ingest,
+            grace_secs: config.shutdown_grace_secs,
         })
     }
 
@@ -192,13 +195,36 @@ impl App {
         let jobs = tokio::spawn(crate::service::jobs::run(self.kino.clone(), async {
             let _ = jobs_stopped.await;
         }));
-        let served = axum::serve(
+        // Stopping waits for requests in flight, but only for the grace period: a stream
+        // that would take an hour must not keep the process alive.
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        };
+        let grace = Duration::from_secs(self.grace_secs);
+        let serving = axum::serve(
             self.listener,
             axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"));
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let served = tokio::select! {
+            served = serving => served.map_err(|e| format!("server error: {e}")),
+            () = async {
+                if stopped.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(
+                    seconds = grace.as_secs(),
+                    "requests still in flight after the shutdown grace period: closing them"
+                );
+                Ok(())
+            }
+        };
         self.kino.live.drain(Duration::from_secs(30)).await;
         let _ = stop_jobs.send(());
         let _ = jobs.await;

@@ -1,7 +1,8 @@
 //! Running Kino: request ids, `/metrics`, `/healthz` (alive) and `/readyz` (catalog and store
-//! answer). The fault tests in `scale` check `/readyz` while a backend is down.
+//! answer), and stopping with requests in flight. The fault tests in `scale` check `/readyz`
+//! while a backend is down.
 
-use crate::helpers::{CLOUD, json_of, media, spawn_app};
+use crate::helpers::{CLOUD, json_of, media, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
@@ -166,4 +167,28 @@ async fn a_refused_upload_closes_its_connection() {
             .get("connection")
             .is_none()
     );
+}
+
+/// A request that never ends (an upload whose body stops coming) holds a stopping server only
+/// for the grace period; then the server stops (without the deadline it waited for ever).
+#[tokio::test]
+async fn stopping_waits_for_requests_in_flight_only_for_the_grace_period() {
+    use futures::StreamExt;
+    let mut app = spawn_app_with(|c| c.shutdown_grace_secs = 1).await;
+    let first: Result<bytes::Bytes, std::io::Error> = Ok(bytes::Bytes::from_static(b"--x\r\n"));
+    let endless = futures::stream::iter([first]).chain(futures::stream::pending());
+    let request = app
+        .client
+        .post(format!("{}/v1_1/{CLOUD}/image/upload", app.base))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(reqwest::Body::wrap_stream(endless))
+        .send();
+    let in_flight = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!in_flight.is_finished(), "the upload is still sending");
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), app.shutdown()).await;
+    assert!(stopped.is_ok(), "the server stopped after its grace period");
+    // In the process, `kino serve` exits now; here the test's runtime still holds the
+    // connection, so the client is let go of by hand.
+    in_flight.abort();
 }

@@ -32,7 +32,8 @@ impl ToSrgb {
         let mut output = qcms::Profile::new_sRGB();
         output.precache_output_transform();
         let components = first.format().descriptor().map(|d| d.nb_components());
-        let alpha = matches!(components, Some(2 | 4));
+        // A palette may hold transparency (PNG's tRNS): keep an alpha channel for it too.
+        let alpha = matches!(components, Some(2 | 4)) || first.format() == Pixel::PAL8;
         let (format, data_type, bytes_per_pixel) = if alpha {
             (Pixel::RGBA, qcms::DataType::RGBA8, 4)
         } else {
